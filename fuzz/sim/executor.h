@@ -1,0 +1,126 @@
+// fuzz/sim/executor.h — the deterministic platform: Ms as fibers on one OS thread.
+//
+// SimPlatform implements gort::Platform. Every thread the runtime starts
+// (newosproc) is a fiber; exactly one runs at a time. At every SyncPoint and
+// whenever the running thread blocks, yields or exits, the Chooser picks the
+// thread that runs next. Futex waits block the fiber; wakes make it runnable.
+//
+// Time is virtual: it advances by SimOptions::step_ns at every scheduling
+// point and jumps to the earliest deadline when no thread is runnable, so a
+// run is a pure function of the program and the chooser. No wall-clock read.
+//
+// Hang verdicts (DESIGN.md "fuzz/sim"):
+//  * deadlock: no thread runnable and none in a timed wait;
+//  * stall:    nothing runnable, and time has had to jump forward over more
+//              than stall_ns since the last progress (a futex wake that woke
+//              somebody, a thread start or exit) — e.g. the stop-the-world loop
+//              waking every 100 us while the P it waits for is leaked;
+//  * budget:   more scheduling points than step_budget (livelock).
+// A verdict, a runtime throw (Platform::fatal) or an invariant failure ends
+// the run: the executor switches back to the caller of run() for good and
+// abandons every fiber (their stacks go back to the pool).
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fuzz/sim/chooser.h"
+#include "runtime/platform.h"
+
+namespace schedfuzz {
+
+enum class Verdict : uint8_t {
+  kOk,         // exitProcess was called: the program finished
+  kDeadlock,   // hang: nothing can ever run again
+  kStall,      // hang: only timed wakeups, no progress
+  kBudget,     // hang: step budget exhausted (livelock)
+  kThrow,      // the runtime threw (Platform::fatal)
+  kInvariant,  // the invariant checker reported a violation
+};
+const char* verdictName(Verdict v);  // "ok", "deadlock", "stall", "budget", "throw", "invariant"
+
+struct SimOptions {
+  uint64_t step_budget = 200000;   // scheduling points before a budget verdict
+  int64_t step_ns = 100;           // virtual time per scheduling point
+  int64_t stall_ns = 20'000'000;   // idle time jumps without progress before a stall verdict
+  bool record_trace = true;
+};
+
+// One line of the interleaving.
+struct TraceEvent {
+  enum class Kind : uint8_t {
+    kSwitch,    // the chooser moved execution to `thread` (a = previous thread or -1)
+    kRuntime,   // a runtime event: ev with a, b, c
+    kBlock,     // `thread` blocked on a futex (a = timed 1/0)
+    kWake,      // `thread` was woken (a = by thread a, -1 for a timeout)
+    kStart,     // thread started (a = its M id)
+    kExit,      // thread exited
+    kPreempt,   // the chooser injected a preemption request at `site`
+  };
+  uint64_t step;
+  int64_t vtime;
+  int thread;
+  Kind kind;
+  gort::Site site;  // the thread's last site
+  gort::Ev ev;      // for kRuntime
+  int a, b, c;
+};
+
+struct RunResult {
+  Verdict verdict = Verdict::kOk;
+  int exit_code = 0;
+  std::string kind;     // stable finding kind, e.g. "hang: stall", "throw", "invariant: P accounting"
+  std::string message;  // one line: what went wrong
+  std::string dump;     // every thread (what it waits on, at which site) + the runtime's dump
+  uint64_t steps = 0;
+  int64_t vtime = 0;
+};
+
+class SimPlatform final : public gort::Platform {
+ public:
+  SimPlatform(Chooser& chooser, SimOptions opts = {});
+  ~SimPlatform() override;
+  SimPlatform(const SimPlatform&) = delete;
+  SimPlatform& operator=(const SimPlatform&) = delete;
+
+  // Run entry(arg, g0) as thread 0 (with M id 0), and everything it starts,
+  // until exitProcess, fatal, an invariant violation or a hang verdict.
+  // May be called once per SimPlatform.
+  RunResult run(ThreadEntry entry, void* arg);
+
+  // Called at every scheduling point, on the running fiber. Returns false
+  // and fills kind/message to end the run with Verdict::kInvariant.
+  using Checker = std::function<bool(std::string& kind, std::string& message)>;
+  void setChecker(Checker c);
+  // Text dump of the runtime (every M, P, G) appended to verdict dumps.
+  void setDumper(std::function<std::string()> d);
+  // Names a futex address for dumps ("m3.park", "sched.stopnote"); "" if unknown.
+  void setAddrNamer(std::function<std::string(const void*)> n);
+
+  const std::vector<TraceEvent>& trace() const;
+  // Thread id -> M id (thread i was started for M mids()[i]).
+  const std::vector<int>& mids() const;
+
+  // gort::Platform
+  void newosproc(int mid, ThreadEntry entry, void* arg) override;
+  void* tlsGet() override;
+  void tlsSet(void* v) override;
+  void futexsleep(std::atomic<uint32_t>* addr, uint32_t val, int64_t ns) override;
+  void futexwakeup(std::atomic<uint32_t>* addr, uint32_t cnt) override;
+  void osyield() override;
+  int64_t nanotime() override;
+  void syncPoint(gort::Site s) override;
+  bool injectPreempt(gort::Site s) override;
+  void event(gort::Ev e, int a, int b, int c) override;
+  [[noreturn]] void fatal(const char* kind, const char* msg) override;
+  [[noreturn]] void exitProcess(int code) override;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace schedfuzz
