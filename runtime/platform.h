@@ -73,6 +73,15 @@ class Platform {
   virtual void osyield() = 0;
   virtual int64_t nanotime() = 0;
 
+  // --- fibers within a thread ----------------------------------------------
+  // The calling thread is about to leave the fiber it runs on for `to`, a
+  // fiber of the same thread (an M's g0 <-> one of its goroutines), with
+  // Fiber::Switch or Fiber::SwitchFinal. Call it right before the switch,
+  // with nothing in between. The deterministic executor switches threads by
+  // switching away from whatever fiber the running thread is on, so it must
+  // know that fiber; the real platform has nothing to do.
+  virtual void onFiberSwitch(Fiber* to) {}
+
   // --- the hooks -----------------------------------------------------------
   // Before an operation on shared state that another M could race with.
   virtual void syncPoint(Site s) = 0;

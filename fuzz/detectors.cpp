@@ -1,0 +1,188 @@
+// fuzz/detectors.cpp — the invariant checks (see detectors.h and spec §7.5).
+#include "fuzz/detectors.h"
+
+#include <cstdio>
+
+#include "runtime/runtime.h"
+
+namespace schedfuzz {
+
+using namespace gort;
+
+namespace {
+std::string fmt(const char* f, long long a = 0, long long b = 0, long long c = 0) {
+  char buf[256];
+  snprintf(buf, sizeof buf, f, a, b, c);
+  return buf;
+}
+}  // namespace
+
+bool Detectors::check(uint64_t step, std::string& kind, std::string& message) {
+  if (!opts_.invariants) return true;
+  std::string leak;
+  if (!checkPAccounting(kind, message, leak)) return false;
+  if (!checkLocked(kind, message)) return false;
+  if (!checkStopwait(kind, message)) return false;
+  std::string tmpl;
+  checkTemplate(tmpl);
+  const std::string& pre = !tmpl.empty() ? tmpl : leak;
+  if (!pre.empty() && precursor_.empty()) {
+    precursor_ = pre;
+    precursor_step_ = step;
+    if (opts_.strict) {
+      kind = !tmpl.empty() ? "invariant: template thread" : "invariant: P leaked in transit";
+      message = pre;
+      return false;
+    }
+  }
+  return true;
+}
+
+// Every P is in exactly one place (spec §7.5): on sched.pidle; owned by an M
+// (P.m == M, M.p == P, _Prunning); _Psyscall; _Pgcstop; _Pdead; or in transit
+// (_Pidle off the idle list) held by exactly one of: an M's local variable
+// (P.holder), an M's nextp, or procresize's reservation (P.m).
+bool Detectors::checkPAccounting(std::string& kind, std::string& message, std::string& leak) {
+  const schedt& sched = rt_.sched();
+  const auto& allp = rt_.allp();
+  // Idle list: every entry _Pidle, unowned, listed once; npidle matches.
+  int32_t n = 0;
+  uint64_t onIdle = 0;
+  for (P* p = sched.pidle; p != nullptr; p = p->link) {
+    if (++n > kMaxGomaxprocs) {
+      kind = "invariant: P accounting";
+      message = "sched.pidle is cyclic";
+      return false;
+    }
+    if (onIdle & (1ull << p->id)) {
+      kind = "invariant: P accounting";
+      message = fmt("P%lld is on sched.pidle twice", p->id);
+      return false;
+    }
+    onIdle |= 1ull << p->id;
+    if (p->status.load() != _Pidle || static_cast<M*>(p->m) != nullptr) {
+      kind = "invariant: P accounting";
+      message = fmt("P%lld is on sched.pidle but is %s", p->id) + pstatusName(p->status.load()) +
+                (static_cast<M*>(p->m) ? " and owned" : "");
+      return false;
+    }
+  }
+  // The lock-free reads of npidle may lag the list only while sched.lock is held.
+  if (sched.lock.key.load() == 0 && n != sched.npidle.load()) {
+    kind = "invariant: P accounting";
+    message = fmt("sched.npidle=%lld but sched.pidle holds %lld Ps", sched.npidle.load(), n);
+    return false;
+  }
+  for (P* p : allp) {
+    uint32_t st = p->status.load();
+    bool idle = onIdle & (1ull << p->id);
+    int nextpRefs = 0;
+    M* nextpOf = nullptr;
+    for (M* mp : rt_.allms()) {
+      if (mp->nextp == p) {
+        nextpRefs++;
+        nextpOf = mp;
+      }
+      // (The stop-the-world owner keeps using its P after marking it _Pgcstop.)
+      if (static_cast<P*>(mp->p) == p && (static_cast<M*>(p->m) != mp || (st != _Prunning && st != _Pgcstop))) {
+        kind = "invariant: P accounting";
+        message = fmt("M%lld.p = P%lld but P%lld", mp->id, p->id, p->id) + ".m/status disagree (" +
+                  pstatusName(st) + ")";
+        return false;
+      }
+    }
+    if (nextpRefs > 1) {
+      kind = "invariant: P accounting";
+      message = fmt("P%lld is the nextp of %lld Ms", p->id, nextpRefs);
+      return false;
+    }
+    if (idle && (nextpRefs || p->holder)) {
+      kind = "invariant: P accounting";
+      message = fmt("P%lld is on sched.pidle and also handed to M%lld", p->id,
+                    nextpOf ? nextpOf->id : p->holder->id);
+      return false;
+    }
+    if (st != _Pidle || idle) continue;
+    M* reserved = p->m;
+    if (p->holder || reserved || nextpOf) {
+      // In transit. A nextp owner without a thread must be queued for a
+      // template thread that exists, or be being cloned right now.
+      if (nextpOf && !nextpOf->threadCreated && !p->holder) {
+        bool queued = false;
+        for (M* q = rt_.handoff().newm; q != nullptr; q = q->schedlink) queued |= q == nextpOf;
+        M* tm = rt_.handoff().templateM;
+        if (queued && !(tm && tm->threadCreated) && leak.empty()) {
+          leak = fmt("P%lld is leaked in transit: its only reference is M%lld.nextp, and M%lld waits on "
+                     "newmHandoff for a template thread that does not exist",
+                     p->id, nextpOf->id, nextpOf->id);
+        }
+      }
+      continue;
+    }
+    kind = "invariant: P accounting";
+    message = fmt("P%lld is _Pidle but on no idle list, held by no M, and nobody's nextp", p->id);
+    return false;
+  }
+  return true;
+}
+
+// lockedg/lockedm symmetry: m.lockedg == g iff g.lockedm == m.
+bool Detectors::checkLocked(std::string& kind, std::string& message) {
+  for (M* mp : rt_.allms()) {
+    G* gp = mp->lockedg;
+    if (gp != nullptr && gp->lockedm != mp) {
+      kind = "invariant: lockedg/lockedm";
+      message = fmt("M%lld.lockedg = G%lld but G%lld.lockedm is ", mp->id, gp->goid, gp->goid) +
+                (gp->lockedm ? "M" + std::to_string(gp->lockedm->id) : std::string("nil"));
+      return false;
+    }
+  }
+  for (G* gp : rt_.allgs()) {
+    M* mp = gp->lockedm;
+    if (mp != nullptr && gp->atomicstatus.load() != _Gdead && mp->lockedg != gp) {
+      kind = "invariant: lockedg/lockedm";
+      message = fmt("G%lld.lockedm = M%lld but M%lld.lockedg is ", gp->goid, mp->id, mp->id) +
+                (mp->lockedg ? "G" + std::to_string(mp->lockedg->goid) : std::string("nil"));
+      return false;
+    }
+  }
+  return true;
+}
+
+// While a stop-the-world is in progress and sched.lock is free, stopwait
+// equals the number of Ps not yet _Pgcstop.
+bool Detectors::checkStopwait(std::string& kind, std::string& message) {
+  const schedt& sched = rt_.sched();
+  if (sched.gcwaiting.load() == 0 || sched.lock.key.load() != 0) return true;
+  int32_t notStopped = 0;
+  for (P* p : rt_.allp()) notStopped += p->status.load() != _Pgcstop;
+  if (notStopped != sched.stopwait) {
+    kind = "invariant: stopwait";
+    message = fmt("sched.stopwait=%lld but %lld Ps are not _Pgcstop", static_cast<int32_t>(sched.stopwait), notStopped);
+    return false;
+  }
+  return true;
+}
+
+// Spec §7.5: if haveTemplateThread == 1 can be observed, the template thread
+// has been created, or is being created by a goroutine that cannot be
+// descheduled before newm1 returns. Violated exactly when the goroutine that
+// won the CAS was descheduled (pre-fix: preempted) before the clone.
+bool Detectors::checkTemplate(std::string& leak) {
+  const newmHandoffT& h = rt_.handoff();
+  if (h.haveTemplateThread.load() == 0) return true;
+  M* tm = h.templateM;
+  if (tm != nullptr && tm->threadCreated) return true;
+  G* cg = h.creatorG;
+  if (cg != nullptr && (cg->atomicstatus.load() & ~_Gscan) == _Grunning) return true;
+  leak = "haveTemplateThread=1 but no template thread exists and the goroutine creating it";
+  leak += cg ? fmt(" (G%lld) was descheduled (%s)", cg->goid) : std::string(" is gone");
+  if (cg) {
+    // fmt has no %s; splice the status name in.
+    auto pos = leak.find("%s");
+    if (pos != std::string::npos) leak.replace(pos, 2, gstatusName(cg->atomicstatus.load()));
+  }
+  return false;
+}
+
+}  // namespace schedfuzz

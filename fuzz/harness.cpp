@@ -1,0 +1,178 @@
+// fuzz/harness.cpp — one execution of a Program, and the finding report.
+#include "fuzz/harness.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "fuzz/trace.h"
+#include "runtime/fiber.h"
+
+namespace schedfuzz {
+
+namespace {
+
+// What one goroutine script needs while it runs. Lives in the Interp object
+// for the whole execution, so script bodies keep no owning locals (a run can
+// end at any point and abandon every stack).
+struct Interp {
+  gort::Runtime* rt = nullptr;
+  gort::Platform* plat = nullptr;
+  const Program* prog = nullptr;
+  gort::Runtime::WaitGroup wg;
+  int live = 0;  // goroutines started for scripts (capped by kMaxGoroutines)
+
+  void runScript(int idx);
+  void spawn(int idx) {
+    if (live >= kMaxGoroutines) return;
+    live++;
+    rt->wgAdd(wg, 1);
+    rt->Go([this, idx] { runScript(idx); });
+  }
+};
+
+void syscallBody(Interp* in, int steps) {
+  for (int i = 0; i < steps; i++) in->plat->syncPoint(gort::Site::user_shared);
+}
+
+void Interp::runScript(int idx) {
+  const Script& s = prog->scripts[static_cast<size_t>(idx)];
+  for (const Instr& ins : s.ops) {
+    rt->UserCall();  // each op is a call in user code: a synchronous preemption point
+    switch (ins.op) {
+      case Op::kLock: rt->LockOSThread(); break;
+      case Op::kUnlock: rt->UnlockOSThread(); break;
+      case Op::kGosched: rt->Gosched(); break;
+      case Op::kGo: spawn(ins.arg % static_cast<int>(prog->scripts.size())); break;
+      case Op::kNewm: rt->Go([] {}); break;
+      case Op::kStw: rt->ReadMemStats(); break;
+      case Op::kSyscall: {
+        int steps = ins.arg;
+        Interp* self = this;
+        rt->Syscall([self, steps] { syscallBody(self, steps); });
+        break;
+      }
+      case Op::kSyscallBlock: {
+        int steps = ins.arg;
+        Interp* self = this;
+        rt->SyscallBlock([self, steps] { syscallBody(self, steps); });
+        break;
+      }
+      case Op::kExit:
+        rt->wgDone(wg);
+        rt->Goexit();
+        return;  // not reached
+      case Op::kSpin:
+        for (int i = 0; i <= ins.arg; i++) rt->UserStep();
+        break;
+      case Op::kGomaxprocs: rt->GOMAXPROCS(1 + ins.arg % 4); break;
+      case Op::kCount: break;
+    }
+  }
+  rt->wgDone(wg);
+}
+
+}  // namespace
+
+std::string bugList(uint32_t bugs) {
+  std::string out;
+  for (unsigned i = 0; i < static_cast<unsigned>(gort::Bug::kCount); i++) {
+    if (bugs & (1u << i)) {
+      if (!out.empty()) out += ",";
+      out += gort::bugName(static_cast<gort::Bug>(i));
+    }
+  }
+  return out;
+}
+
+Outcome runProgram(const Program& p, Chooser& chooser, const RunConfig& cfg) {
+  SimOptions so;
+  so.step_budget = cfg.step_budget ? cfg.step_budget : stepBudget(p);
+  so.record_trace = cfg.record_trace;
+  SimPlatform sim(chooser, so);
+  gort::Config rc;
+  rc.bugs = cfg.bugs;
+  rc.gomaxprocs = p.gomaxprocs;
+  gort::Runtime rt(sim, rc);
+  Detectors det(rt, cfg.detectors);
+
+  Interp in;
+  in.rt = &rt;
+  in.plat = &sim;
+  in.prog = &p;
+  rt.setMain([&in, &p] {
+    for (int i = 0; i < static_cast<int>(p.scripts.size()); i++) in.spawn(i);
+    in.rt->wgWait(in.wg);
+  });
+  sim.setChecker([&det, &sim](std::string& kind, std::string& msg) {
+    return det.check(sim.trace().empty() ? 0 : sim.trace().back().step, kind, msg);
+  });
+  sim.setDumper([&rt] { return rt.dump(); });
+  sim.setAddrNamer([&rt](const void* a) { return rt.describeAddr(a); });
+
+  Outcome o;
+  o.result = sim.run(&gort::Runtime::m0Entry, &rt);
+  o.precursor = det.precursor();
+  o.precursor_step = det.precursorStep();
+  o.trace = sim.trace();
+  o.mids = sim.mids();
+  return o;
+}
+
+std::string formatReport(const Program& p, const Outcome& o, const RunConfig& cfg, const ReportOptions& ro) {
+  std::string out;
+  out += "==schedfuzz== FINDING: " + o.result.kind + "\n";
+  out += "  message: " + o.result.message + "\n";
+  out += "  bugs:    " + (cfg.bugs ? bugList(cfg.bugs) : std::string("none (fixed runtime)")) + "\n";
+  if (!o.precursor.empty()) {
+    out += "  cause:   (step " + std::to_string(o.precursor_step) + ") " + o.precursor + "\n";
+  }
+  out += "  steps:   " + std::to_string(o.result.steps) + ", virtual time " +
+         std::to_string(o.result.vtime / 1000) + " us\n";
+  out += "\n-- program --\n" + toText(p);
+  ColumnOptions co;
+  co.max_rows = ro.full_trace ? 0 : ro.max_trace_rows;
+  co.compress_repeats = true;
+  out += "\n-- trace (one column per M; read down) --\n" + formatColumns(o.trace, o.mids, co);
+  out += "\n-- state --\n" + o.result.dump;
+  std::string env = cfg.bugs ? "SCHEDFUZZ_BUGS=" + bugList(cfg.bugs) + " " : std::string();
+  if (cfg.detectors.strict) env += "SCHEDFUZZ_STRICT=1 ";
+  out += "\n-- replay --\n  " + env + "schedfuzz-replay " + (ro.input_path.empty() ? "<input>" : ro.input_path) + "\n";
+  return out;
+}
+
+void interleavingFeatures(const Outcome& o, uint8_t* counters, size_t n) {
+  if (n == 0) return;
+  int prevThread = -1;
+  unsigned prevEv = 0;
+  for (const TraceEvent& e : o.trace) {
+    unsigned ev;
+    if (e.kind == TraceEvent::Kind::kRuntime) ev = 16 + static_cast<unsigned>(e.ev);
+    else if (e.kind == TraceEvent::Kind::kPreempt) ev = 1 + static_cast<unsigned>(e.site) % 15;
+    else continue;
+    if (e.kind == TraceEvent::Kind::kRuntime && e.ev == gort::Ev::handoffp) ev = 200 + static_cast<unsigned>(e.b);
+    if (prevThread >= 0 && e.thread != prevThread) {
+      size_t h = (prevEv * 2654435761u) ^ (ev * 40503u);
+      counters[h % n]++;
+    }
+    prevThread = e.thread;
+    prevEv = ev;
+  }
+  // Verdict and precursor kinds are features too.
+  counters[(977u * (static_cast<unsigned>(o.result.verdict) + 1)) % n]++;
+  if (!o.precursor.empty()) counters[(1931u) % n]++;
+}
+
+bool configFromEnv(RunConfig& cfg, std::string& error) {
+  if (const char* b = std::getenv("SCHEDFUZZ_BUGS")) {
+    std::string err;
+    if (!gort::parseBugs(b, cfg.bugs, err)) {
+      error = "SCHEDFUZZ_BUGS: " + err;
+      return false;
+    }
+  }
+  if (const char* s = std::getenv("SCHEDFUZZ_STRICT")) cfg.detectors.strict = std::strcmp(s, "0") != 0 && *s;
+  if (const char* s = std::getenv("SCHEDFUZZ_NO_INVARIANTS")) cfg.detectors.invariants = !(*s && std::strcmp(s, "0") != 0);
+  return true;
+}
+
+}  // namespace schedfuzz

@@ -1,0 +1,59 @@
+// fuzz/harness.h — run a Program against gort on the deterministic executor, and report findings.
+//
+// One call of runProgram is one execution: a fresh gort::Runtime on a fresh
+// SimPlatform, driven by a Chooser, with the detectors checked at every
+// scheduling point. Nothing survives from one execution to the next (stacks
+// are pooled process-wide, which is invisible to the run).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "fuzz/detectors.h"
+#include "fuzz/program.h"
+#include "fuzz/sim/executor.h"
+#include "runtime/runtime.h"
+
+namespace schedfuzz {
+
+struct RunConfig {
+  uint32_t bugs = 0;        // gort::Bug bits
+  DetectorOptions detectors;
+  bool record_trace = true;
+  uint64_t step_budget = 0; // 0: stepBudget(program)
+};
+
+struct Outcome {
+  RunResult result;
+  std::string precursor;        // first liveness precursor, "" if none
+  uint64_t precursor_step = 0;
+  std::vector<TraceEvent> trace;
+  std::vector<int> mids;
+  bool finding() const { return result.verdict != Verdict::kOk; }
+};
+
+Outcome runProgram(const Program& p, Chooser& chooser, const RunConfig& cfg);
+
+// Bug switch names ("issue38931,..."), "" for none.
+std::string bugList(uint32_t bugs);
+
+// The whole report a finding prints: kind, bug switches, cause, the program
+// (text form), the column trace, the state dump, and a one-line replay command.
+struct ReportOptions {
+  std::string target;       // e.g. "lockosthread_fuzzer"
+  std::string input_path;   // for the replay line; "" if unknown
+  size_t max_trace_rows = 60;
+  bool full_trace = false;
+};
+std::string formatReport(const Program& p, const Outcome& o, const RunConfig& cfg, const ReportOptions& ro);
+
+// Feed an execution's interleaving to libFuzzer as extra coverage: pairs of
+// consecutive runtime events on different Ms, and event kinds per M count.
+void interleavingFeatures(const Outcome& o, uint8_t* counters, size_t n);
+
+// Configuration from the environment, shared by every target and tool:
+// SCHEDFUZZ_BUGS (comma-separated gort::Bug names), SCHEDFUZZ_STRICT=1,
+// SCHEDFUZZ_NO_INVARIANTS=1. Returns false with a one-line error.
+bool configFromEnv(RunConfig& cfg, std::string& error);
+
+}  // namespace schedfuzz

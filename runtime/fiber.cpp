@@ -1,0 +1,487 @@
+// runtime/fiber.cpp — Fiber over glibc ucontext, with the ASan and TSan fiber annotations.
+//
+// The model. A fiber is an Impl: a ucontext_t, a stack, an entry function,
+// and the sanitizer state that must follow the stack around. Exactly one
+// function pair switches stacks (Switch / SwitchFinal) and it carries every
+// annotation, in this order, in one frame:
+//
+//   1. bookkeeping: from leaves the running state, to enters it, and
+//      to->came_from = from (the arriving side needs to know whom it
+//      replaced; see step 4);
+//   2. __sanitizer_start_switch_fiber(&from->fake_save, to's stack):
+//      parks from's ASan fake stack in from (nullptr instead for SwitchFinal,
+//      which makes ASan free it: from will never resume that context);
+//   3. __tsan_switch_to_fiber(to->tsan, flags) immediately followed by
+//      swapcontext, in the same frame. TSan keeps a shadow call stack per
+//      fiber; a wrapper that switched TSan's fiber and then returned before
+//      the jump would pop the *new* fiber's shadow stack (pitfall 1);
+//   4. on arrival (after swapcontext returns, or first thing in the entry
+//      trampoline) __sanitizer_finish_switch_fiber(self->fake_save, ...)
+//      restores this fiber's fake stack and reports the bounds of the stack
+//      just left, which are stored on came_from, the *previous* fiber —
+//      never on a frame-local (pitfall 3: that corrupts the thread's stack
+//      bounds and LSan then reports bogus leaks at exit).
+//
+// Why each odd decision:
+//  * Stacks come from the heap under ASan (LSan scans heap chunks, so
+//    pointers held only by a suspended fiber's locals are not leaks; marl
+//    also avoids mmap'd stacks under ASan), and from mmap with a PROT_NONE
+//    guard page otherwise, so an overflow faults instead of corrupting.
+//  * makecontext reads uc_stack once; we then zero it. ASan's swapcontext
+//    interceptor unpoisons the whole uc_stack of the target context on every
+//    switch (and again on return), which would erase the redzones of every
+//    suspended frame and cost a 128 KiB shadow memset per switch. We
+//    unpoison a stack ourselves, once, whenever it is (re)armed.
+//  * A fiber that is abandoned mid-run (Destroy or Reset while suspended)
+//    still owns an ASan fake stack (only when detect_stack_use_after_return
+//    is on: OSS-Fuzz sets it). ASan has no call to free a parked fake stack,
+//    so retireFakeStack() re-arms the fiber with a tiny entry that adopts
+//    its fake stack and leaves with SwitchFinal: two switches, only in that
+//    case, and nothing leaks from one fuzz input to the next.
+//  * Under TSan each incarnation of a fiber (Create, every Reset) gets a
+//    fresh TSan fiber: a fiber that ended in SwitchFinal left its shadow
+//    call stack unbalanced, and reusing it would overflow it after enough
+//    recycles. __tsan_create_fiber also orders everything its creator did
+//    before the new fiber's first step, which covers entry/arg.
+//  * In no-sync mode (setFiberSwitchNoSync) switches are not
+//    happens-before edges, yet a fiber created by one fiber may be switched
+//    to, renamed, reset or destroyed by another, and a stack recycled
+//    through the pool must not "race" with its previous user. So every
+//    operation that writes an Impl (Create, Reset, SetName, and Switch /
+//    SwitchFinal in no-sync mode, for the fiber leaving) ends with
+//    __tsan_release(impl), and every one that reads it (Reset, Destroy,
+//    SetName) starts with __tsan_acquire(impl). The edge runs from the
+//    fiber's last step before it left to whoever re-arms or frees it, so it
+//    could hide a race only between those two; gort recycles a G's fiber
+//    under the gFree lock, which orders them anyway.
+//  * Switch/SwitchFinal are GORT_NO_SANITIZE_THREAD: their bookkeeping is
+//    written by the leaving fiber and read by the arriving one, which in
+//    no-sync mode TSan would see as unordered.
+//  * A fiber may be suspended on one OS thread and resumed on another (a
+//    goroutine migrating between Ms). Nothing on the switch path reads
+//    thread-local state: a compiler may keep a TLS address in a register
+//    across the swapcontext call, which would then point at the old
+//    thread's block. The only thread-local (the thread's own fiber) is
+//    reached through a noinline function with an empty asm memory barrier
+//    (noinline alone lets gcc's IPA mark a TLS-address getter `const`).
+#include "runtime/fiber.h"
+
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdarg>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <vector>
+
+#include "runtime/sanitizers.h"
+
+#if GORT_ASAN_ENABLED
+#include <sanitizer/asan_interface.h>
+#include <sanitizer/common_interface_defs.h>
+#endif
+#if GORT_TSAN_ENABLED
+#include <sanitizer/tsan_interface.h>
+#endif
+
+namespace gort {
+
+namespace {
+
+#if GORT_ANY_SANITIZER
+constexpr size_t kDefaultStackSize = size_t{1} << 20;  // sanitizers make frames several times bigger
+#else
+constexpr size_t kDefaultStackSize = size_t{256} << 10;
+#endif
+constexpr size_t kMinStackSize = size_t{16} << 10;
+// At most this many idle fibers (each with its stack) are kept for reuse.
+constexpr size_t kPoolMax = 256;
+
+#if GORT_TSAN_ENABLED
+std::atomic<bool> g_tsan_no_sync{false};
+#endif
+
+[[noreturn]] __attribute__((format(printf, 1, 2))) void die(const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  std::fputs("gort: fiber: ", stderr);
+  std::vfprintf(stderr, fmt, ap);
+  std::fputc('\n', stderr);
+  va_end(ap);
+  std::abort();
+}
+
+size_t pageSize() {
+  static const size_t p = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return p;
+}
+
+}  // namespace
+
+void setFiberSwitchNoSync(bool on) {
+#if GORT_TSAN_ENABLED
+  g_tsan_no_sync.store(on, std::memory_order_relaxed);
+#else
+  (void)on;
+#endif
+}
+
+bool fiberSwitchNoSync() {
+#if GORT_TSAN_ENABLED
+  return g_tsan_no_sync.load(std::memory_order_relaxed);
+#else
+  return false;
+#endif
+}
+
+struct Fiber::Impl : Fiber {
+  enum class State : uint8_t {
+    kFresh,      // armed (Create/Reset), never run: the next switch enters entry(arg)
+    kRunning,    // executing on some OS thread
+    kSuspended,  // left with Switch; resumes where it left
+    kFinished,   // left with SwitchFinal; only Reset or Destroy may follow
+  };
+
+  ucontext_t ctx{};
+  State state = State::kFresh;
+  bool is_thread = false;  // stands for an OS thread's own stack (ForThisThread)
+  Impl* came_from = nullptr;  // set by the switcher just before jumping here
+  Entry entry = nullptr;
+  void* arg = nullptr;
+  // The stack: [stack, stack + stack_size) usable; [map, map + map_size) allocated.
+  char* stack = nullptr;
+  size_t stack_size = 0;
+  char* map = nullptr;
+  size_t map_size = 0;
+  Impl* retire_to = nullptr;  // retireFakeStack's way back
+  char name[24] = {};
+#if GORT_ASAN_ENABLED
+  void* fake_save = nullptr;        // this fiber's parked fake stack while not running
+  const void* asan_bottom = nullptr;  // stack bounds handed to start_switch_fiber when switching here
+  size_t asan_size = 0;
+#endif
+#if GORT_TSAN_ENABLED
+  void* tsan = nullptr;
+#endif
+
+  static Impl* of(Fiber* f) { return static_cast<Impl*>(f); }
+
+  const char* label() const { return name[0] ? name : (is_thread ? "thread" : "fiber"); }
+
+  // --- stacks ------------------------------------------------------------
+  void allocStack(size_t size) {
+    stack_size = size;
+#if GORT_ASAN_ENABLED
+    // Heap, not mmap: see the file comment.
+    map = new char[size];
+    map_size = size;
+    stack = map;
+#else
+    map_size = size + pageSize();
+    void* p = mmap(nullptr, map_size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) die("mmap of a %zu-byte stack failed", map_size);
+    map = static_cast<char*>(p);
+    if (mprotect(map, pageSize(), PROT_NONE) != 0) die("mprotect of a stack guard page failed");
+    stack = map + pageSize();
+#endif
+  }
+
+  void freeStack() {
+#if GORT_ASAN_ENABLED
+    delete[] map;
+#else
+    munmap(map, map_size);
+#endif
+    map = stack = nullptr;
+    map_size = stack_size = 0;
+  }
+
+  // --- (re)arming ------------------------------------------------------------
+  // Make the next switch here run entry(arg) from the top of the stack.
+  // Precondition: not running; no TSan fiber attached.
+  void arm(Entry e, void* a) {
+    entry = e;
+    arg = a;
+    came_from = nullptr;
+    if (getcontext(&ctx) != 0) die("getcontext failed");
+    ctx.uc_stack.ss_sp = stack;
+    ctx.uc_stack.ss_size = stack_size;
+    ctx.uc_link = nullptr;
+    const auto self = reinterpret_cast<uintptr_t>(this);
+    makecontext(&ctx, reinterpret_cast<void (*)()>(&trampoline), 2,
+                static_cast<unsigned>(self & 0xffffffffu), static_cast<unsigned>(self >> 32));
+    // makecontext has consumed uc_stack; hide it from ASan's swapcontext
+    // interceptor (see the file comment).
+    ctx.uc_stack = stack_t{};
+#if GORT_ASAN_ENABLED
+    // Frames abandoned on this stack by its previous user left redzones.
+    __asan_unpoison_memory_region(stack, stack_size);
+    asan_bottom = stack;
+    asan_size = stack_size;
+#endif
+#if GORT_TSAN_ENABLED
+    // Written after entry/arg: creation orders them before the first step.
+    tsan = __tsan_create_fiber(0);
+    if (name[0]) __tsan_set_fiber_name(tsan, name);
+#endif
+    state = State::kFresh;
+  }
+
+  // Drop the sanitizer state of the previous incarnation. Called by
+  // Reset and Destroy (after their __tsan_acquire) on a fiber that is not
+  // running.
+  void retire() {
+    retireFakeStack();
+#if GORT_TSAN_ENABLED
+    __tsan_destroy_fiber(tsan);
+    tsan = nullptr;
+#endif
+  }
+
+  void retireFakeStack() {
+#if GORT_ASAN_ENABLED
+    if (fake_save == nullptr) return;  // never ran, finished, or no use-after-return detection
+    // Run once more: the trampoline adopts fake_save as the running fake
+    // stack, retireEntry leaves with SwitchFinal, which frees it. `here`
+    // stands for whatever context is calling us; it is heap-allocated
+    // because a local whose address escapes would itself live on the fake
+    // stack being juggled.
+    Impl* here = new Impl;
+    here->state = State::kRunning;
+    here->is_thread = true;
+    retire_to = here;
+    void* fs = fake_save;
+    arm(&retireEntry, this);  // resets asan bounds, keeps nothing else
+    fake_save = fs;
+    Switch(here, this);
+    if (fake_save != nullptr || state != State::kFinished) die("retiring the fake stack of %s failed", label());
+    retire_to = nullptr;
+    delete here;
+#endif
+  }
+
+  static void retireEntry(void* arg) {
+    Impl* self = static_cast<Impl*>(arg);
+    SwitchFinal(self, self->retire_to);
+  }
+
+  // First and last code on a fresh fiber's stack.
+  static void trampoline(unsigned lo, unsigned hi) {
+    Impl* self = reinterpret_cast<Impl*>((static_cast<uintptr_t>(hi) << 32) | lo);
+    arrived(self);
+    self->entry(self->arg);
+    die("the entry function of fiber %s returned; a fiber must end with Fiber::SwitchFinal",
+        self->label());
+  }
+
+  // First thing on arrival at `self`, whether resuming or starting.
+  static inline void arrived(Impl* self) {
+#if GORT_ASAN_ENABLED
+    void* fs = self->fake_save;
+    self->fake_save = nullptr;  // owned by ASan's thread state while running
+    Impl* prev = self->came_from;
+    __sanitizer_finish_switch_fiber(fs, &prev->asan_bottom, &prev->asan_size);
+#else
+    (void)self;
+#endif
+  }
+
+  static void checkSwitch(Impl* from, Impl* to, const char* what) {
+    if (from == to) die("%s from %s to itself", what, from->label());
+    if (from->state != State::kRunning)
+      die("%s from %s, which is not running (Switch must be called by the code running on `from`)",
+          what, from->label());
+    if (to->state != State::kFresh && to->state != State::kSuspended)
+      die("%s to %s, which is %s", what, to->label(),
+          to->state == State::kRunning ? "already running" : "finished (Reset it first)");
+  }
+};
+
+// ---------------------------------------------------------------------------
+// The switch.
+
+__attribute__((noinline)) GORT_NO_SANITIZE_THREAD void Fiber::Switch(Fiber* fromf, Fiber* tof) {
+  Impl* from = Impl::of(fromf);
+  Impl* to = Impl::of(tof);
+  Impl::checkSwitch(from, to, "Switch");
+  from->state = Impl::State::kSuspended;
+  to->state = Impl::State::kRunning;
+  to->came_from = from;
+#if GORT_ASAN_ENABLED
+  __sanitizer_start_switch_fiber(&from->fake_save, to->asan_bottom, to->asan_size);
+#endif
+#if GORT_TSAN_ENABLED
+  unsigned flags = 0;
+  if (g_tsan_no_sync.load(std::memory_order_relaxed)) {
+    flags = __tsan_switch_to_fiber_no_sync;
+    __tsan_release(from);
+  }
+  __tsan_switch_to_fiber(to->tsan, flags);  // same frame as swapcontext, right before it
+#endif
+  swapcontext(&from->ctx, &to->ctx);
+  // Back on `from`, possibly on another OS thread.
+  Impl::arrived(from);
+}
+
+__attribute__((noinline)) GORT_NO_SANITIZE_THREAD void Fiber::SwitchFinal(Fiber* fromf, Fiber* tof) {
+  Impl* from = Impl::of(fromf);
+  Impl* to = Impl::of(tof);
+  Impl::checkSwitch(from, to, "SwitchFinal");
+  if (from->is_thread) die("SwitchFinal from %s: a thread's own stack cannot finish", from->label());
+  from->state = Impl::State::kFinished;
+  to->state = Impl::State::kRunning;
+  to->came_from = from;
+#if GORT_ASAN_ENABLED
+  from->fake_save = nullptr;
+  __sanitizer_start_switch_fiber(nullptr, to->asan_bottom, to->asan_size);  // frees from's fake stack
+#endif
+#if GORT_TSAN_ENABLED
+  unsigned flags = 0;
+  if (g_tsan_no_sync.load(std::memory_order_relaxed)) {
+    flags = __tsan_switch_to_fiber_no_sync;
+    __tsan_release(from);
+  }
+  __tsan_switch_to_fiber(to->tsan, flags);
+#endif
+  swapcontext(&from->ctx, &to->ctx);
+  die("fiber %s was resumed after SwitchFinal", from->label());
+}
+
+// ---------------------------------------------------------------------------
+// The pool: idle fibers with their stacks.
+
+namespace {
+
+struct Pool {
+  std::mutex mu;
+  std::vector<Fiber::Impl*> idle;  // invariant: size() <= kPoolMax; each retired, with a stack
+};
+
+Pool& pool() {
+  // Never destroyed: fibers may be destroyed during static destruction.
+  static Pool* p = new Pool;
+  return *p;
+}
+
+struct ThreadFiber {
+  Fiber::Impl* f = nullptr;
+  ~ThreadFiber();
+};
+
+thread_local ThreadFiber t_thread_fiber;
+
+}  // namespace
+
+ThreadFiber::~ThreadFiber() {
+  // The thread is exiting on its own stack. Its TSan fiber is the thread
+  // itself and must not be destroyed (TSan finishes it with the thread).
+  delete f;
+}
+
+__attribute__((noinline)) Fiber* Fiber::ForThisThread() {
+  // Opaque to the optimizer (see os_linux.cpp's TLS accessors): never let a
+  // caller reuse one thread's answer after a fiber switch.
+  asm volatile("" ::: "memory");
+  ThreadFiber& t = t_thread_fiber;
+  if (t.f == nullptr) {
+    // Must be first called on the thread's own stack: what is running now
+    // is taken to be the thread.
+    Impl* f = new Impl;
+    f->is_thread = true;
+    f->state = Impl::State::kRunning;
+#if GORT_TSAN_ENABLED
+    f->tsan = __tsan_get_current_fiber();
+#endif
+    // ASan bounds: learned from finish_switch_fiber the first time the
+    // thread's stack is left (pitfall 5).
+    t.f = f;
+  }
+  return t.f;
+}
+
+Fiber* Fiber::Create(Entry entry, void* arg, size_t stack_size) {
+  size_t size = stack_size == 0 ? kDefaultStackSize : stack_size;
+  if (size < kMinStackSize) size = kMinStackSize;
+  size = (size + pageSize() - 1) & ~(pageSize() - 1);
+  Impl* f = nullptr;
+  {
+    Pool& p = pool();
+    std::lock_guard<std::mutex> lk(p.mu);
+    for (size_t i = p.idle.size(); i-- > 0;) {
+      if (p.idle[i]->stack_size == size) {
+        f = p.idle[i];
+        p.idle[i] = p.idle.back();
+        p.idle.pop_back();
+        break;
+      }
+    }
+  }
+  if (f == nullptr) {
+    f = new Impl;
+    f->allocStack(size);
+  }
+  f->name[0] = '\0';
+  f->arm(entry, arg);
+  GORT_TSAN_ONLY(__tsan_release(f));  // see "no-sync mode" in the file comment
+  return f;
+}
+
+void Fiber::Reset(Entry entry, void* arg) {
+  Impl* f = Impl::of(this);
+#if GORT_TSAN_ENABLED
+  __tsan_acquire(f);
+#endif
+  if (f->is_thread) die("Reset of %s: a thread's own stack cannot be re-armed", f->label());
+  if (f->state == Impl::State::kRunning) die("Reset of %s while it is running", f->label());
+  f->retire();
+  f->arm(entry, arg);
+  GORT_TSAN_ONLY(__tsan_release(f));
+}
+
+void Fiber::Destroy(Fiber* fiber) {
+  if (fiber == nullptr) return;
+  Impl* f = Impl::of(fiber);
+#if GORT_TSAN_ENABLED
+  __tsan_acquire(f);
+#endif
+  if (f->is_thread) die("Destroy of %s: a thread's own fiber is never destroyed", f->label());
+  if (f->state == Impl::State::kRunning) die("Destroy of %s while it is running", f->label());
+  f->retire();
+  f->state = Impl::State::kFinished;
+  f->entry = nullptr;
+  f->arg = nullptr;
+  {
+    Pool& p = pool();
+    std::lock_guard<std::mutex> lk(p.mu);
+    if (p.idle.size() < kPoolMax) {
+      p.idle.push_back(f);
+      return;
+    }
+  }
+  f->freeStack();
+  delete f;
+}
+
+void Fiber::SetName(const char* name) {
+  Impl* f = Impl::of(this);
+  GORT_TSAN_ONLY(__tsan_acquire(f));
+  std::snprintf(f->name, sizeof f->name, "%s", name ? name : "");
+#if GORT_TSAN_ENABLED
+  if (f->tsan != nullptr) __tsan_set_fiber_name(f->tsan, f->name);
+  __tsan_release(f);
+#endif
+}
+
+size_t Fiber::PooledStacks() {
+  Pool& p = pool();
+  std::lock_guard<std::mutex> lk(p.mu);
+  return p.idle.size();
+}
+
+}  // namespace gort

@@ -1,0 +1,186 @@
+// runtime/lock.cpp — runtime mutex, notes, acquirem/releasem, casgstatus, rwmutex.
+// Go: lock_futex.go, proc.go (acquirem/releasem/casgstatus), rwmutex.go.
+#include "runtime/runtime.h"
+
+namespace gort {
+
+namespace {
+constexpr uint32_t mutex_unlocked = 0;
+constexpr uint32_t mutex_locked = 1;
+constexpr uint32_t mutex_sleeping = 2;
+constexpr int active_spin = 4;
+}  // namespace
+
+// lock (lock_futex.go). m.locks++ first: code holding a runtime mutex is never
+// preempted. Not re-entrant. Go spins actively (procyield) and passively
+// (osyield) before sleeping; the port keeps one passive round, since under the
+// executor every osyield is a scheduling point anyway.
+void Runtime::lock(mutex* l) {
+  M* gp_m = getm();
+  if (gp_m->locks < 0) throw_("runtime·lock: lock count");
+  gp_m->locks++;
+
+  SyncPoint(Site::lock_acquire);
+  // Speculative grab for lock.
+  uint32_t v = l->key.exchange(mutex_locked, std::memory_order_acquire);
+  if (v == mutex_unlocked) return;
+
+  // wait is either MUTEX_LOCKED or MUTEX_SLEEPING depending on whether there
+  // is a thread sleeping on this mutex. If we ever change l->key from
+  // MUTEX_SLEEPING to some other value, we must be careful to change it back
+  // to MUTEX_SLEEPING before returning, to ensure that the sleeping thread
+  // gets its wakeup call.
+  uint32_t wait = v;
+  for (;;) {
+    // Try for lock, rescheduling.
+    for (int i = 0; i < active_spin / 4 + 1; i++) {
+      uint32_t expect = mutex_unlocked;
+      while (l->key.load(std::memory_order_relaxed) == mutex_unlocked) {
+        if (l->key.compare_exchange_strong(expect, wait, std::memory_order_acquire)) return;
+        expect = mutex_unlocked;
+      }
+      plat_.osyield();
+    }
+    // Sleep.
+    SyncPoint(Site::lock_acquire);
+    v = l->key.exchange(mutex_sleeping, std::memory_order_acquire);
+    if (v == mutex_unlocked) return;
+    wait = mutex_sleeping;
+    plat_.futexsleep(&l->key, mutex_sleeping, -1);
+  }
+}
+
+// unlock (lock_futex.go): release, then m.locks--, and re-arm a preemption
+// request that newstack had to ignore while the lock was held.
+void Runtime::unlock(mutex* l) {
+  SyncPoint(Site::lock_release);
+  uint32_t v = l->key.exchange(mutex_unlocked, std::memory_order_release);
+  if (v == mutex_unlocked) throw_("unlock of unlocked lock");
+  if (v == mutex_sleeping) plat_.futexwakeup(&l->key, 1);
+
+  M* gp_m = getm();
+  gp_m->locks--;
+  if (gp_m->locks < 0) throw_("runtime·unlock: lock count");
+  G* gp = gp_m->curctx;
+  if (gp_m->locks == 0 && gp->preempt.load(std::memory_order_relaxed)) {
+    // restore the preemption request in case we've cleared it in newstack
+    gp->stackguardPreempt.store(true, std::memory_order_relaxed);
+  }
+}
+
+// One-time notifications.
+void Runtime::noteclear(note* n) { n->key.store(0, std::memory_order_relaxed); }
+
+void Runtime::notewakeup(note* n) {
+  SyncPoint(Site::note_wakeup);
+  uint32_t old = n->key.exchange(1, std::memory_order_release);
+  if (old != 0) throw_("notewakeup - double wakeup");
+  plat_.futexwakeup(&n->key, 1);
+}
+
+// notesleep: must be on g0. Returns once woken; does not clear the note.
+void Runtime::notesleep(note* n) {
+  M* mp = getm();
+  if (mp->curctx != mp->g0) throw_("notesleep not on g0");
+  SyncPoint(Site::note_sleep);
+  while (n->key.load(std::memory_order_acquire) == 0) {
+    mp->blocked = true;
+    plat_.futexsleep(&n->key, 0, -1);
+    mp->blocked = false;
+  }
+}
+
+// notetsleep: like notesleep, bounded by ns. Returns true iff woken.
+bool Runtime::notetsleep(note* n, int64_t ns) {
+  M* mp = getm();
+  if (mp->curctx != mp->g0 && mp->preemptoff[0] != '\0') throw_("notetsleep not on g0");
+  SyncPoint(Site::note_sleep);
+  if (ns < 0) {
+    notesleep(n);
+    return true;
+  }
+  if (n->key.load(std::memory_order_acquire) != 0) return true;
+  int64_t deadline = plat_.nanotime() + ns;
+  for (;;) {
+    mp->blocked = true;
+    plat_.futexsleep(&n->key, 0, ns);
+    mp->blocked = false;
+    if (n->key.load(std::memory_order_acquire) != 0) break;
+    int64_t now = plat_.nanotime();
+    if (now >= deadline) break;
+    ns = deadline - now;
+  }
+  return n->key.load(std::memory_order_acquire) != 0;
+}
+
+// acquirem (nosplit): make the current g non-preemptible without a lock.
+M* Runtime::acquirem() {
+  M* mp = getm();
+  mp->locks++;
+  return mp;
+}
+
+// releasem (nosplit): undo acquirem; re-arm a pending preemption request.
+void Runtime::releasem(M* mp) {
+  G* gp = mp->curctx;
+  mp->locks--;
+  if (mp->locks == 0 && gp->preempt.load(std::memory_order_relaxed)) {
+    // restore the preemption request in case we've cleared it in newstack
+    gp->stackguardPreempt.store(true, std::memory_order_relaxed);
+  }
+}
+
+// casgstatus: the only way to change a G's status. No GC in gort, so the
+// _Gscan bit is never set and the loop never spins; the throws are kept.
+void Runtime::casgstatus(G* gp, uint32_t oldval, uint32_t newval) {
+  if ((oldval & _Gscan) || (newval & _Gscan) || oldval == newval) {
+    throw_("casgstatus: bad incoming values");
+  }
+  SyncPoint(Site::gstatus_cas);
+  uint32_t expect = oldval;
+  while (!gp->atomicstatus.compare_exchange_strong(expect, newval, std::memory_order_acq_rel)) {
+    if (oldval == _Gwaiting && expect == _Grunnable) {
+      throw_("casgstatus: waiting for Gwaiting but is Grunnable");
+    }
+    if (!(expect & _Gscan)) {
+      // Nobody else may move a G out of a state its owner holds.
+      throw_("casgstatus: bad g status transition");
+    }
+    expect = oldval;
+    plat_.osyield();
+  }
+}
+
+// canPreemptM (preempt.go): may the current g of mp be preempted?
+bool Runtime::canPreemptM(M* mp) {
+  return mp->locks == 0 && mp->mallocing == 0 && mp->preemptoff[0] == '\0' &&
+         mp->p != nullptr && mp->p->status.load(std::memory_order_relaxed) == _Prunning;
+}
+
+// rwmutex (rwmutex.go), used for execLock: readers are thread creations.
+// rlock: acquirem first — a reader must not lose its P (issue #20903).
+namespace { constexpr int32_t rwmutexMaxReaders = 1 << 30; }
+
+void Runtime::rlock(rwmutex* rw) {
+  PreemptPoint(Site::rlock_prologue);
+  // The reader must not be allowed to lose its P or else other things
+  // blocking on the lock may consume all of the Ps and deadlock (issue #20903).
+  acquirem();
+  SyncPoint(Site::exec_rlock);
+  if (rw->readerCount.fetch_add(1) + 1 < 0) {
+    // A writer is pending: Go parks this M on rw->readers until the writer
+    // is done. gort has no exec, so no writer ever exists.
+    throw_("rwmutex: writer pending (gort has no exec)");
+  }
+}
+
+void Runtime::runlock(rwmutex* rw) {
+  SyncPoint(Site::exec_rlock);
+  int32_t r = rw->readerCount.fetch_sub(1) - 1;
+  if (r < 0) {
+    if (r + 1 == 0 || r + 1 == -rwmutexMaxReaders) throw_("runlock of unlocked rwmutex");
+  }
+  releasem(getm());
+}
+
+}  // namespace gort

@@ -1,0 +1,483 @@
+// runtime/runtime.h — gort: the Go 1.14 scheduler core, ported to C++.
+//
+// This is a line-by-line port of the parts of Go 1.14's runtime/proc.go (and
+// runtime2.go, lock_futex.go, rwmutex.go, the preemption logic of stack.go)
+// that govern M/P/G, LockOSThread, the template thread and the newmHandoff
+// queue, newm, handoffp/startm/stopm, locked-M scheduling, stop-the-world,
+// syscalls and locked-goroutine exit. Go's names are kept so a runtime
+// engineer can read proc.go beside proc.cpp; each function's comment names
+// its Go counterpart, preconditions and invariants. The protocol itself is
+// described step by step in shared/go-runtime-spec.md.
+//
+// The model (spec §1):
+//   G — goroutine; runs on its own Fiber. M — OS thread (Platform thread);
+//   its own stack is g0, where the scheduler runs. P — the resource an M
+//   needs to run Gs; GOMAXPROCS of them.
+//
+// How control moves (the port's one structural change, see proc.cpp's
+// header): Go's "never returns" functions on g0 (schedule, execute, the
+// mcall targets) return the G to run next instead of jumping to it; the M's
+// g0 loop (mstart1) then switches to that G. mcall(fn) switches from the G
+// back to g0, which calls fn(g). Nothing is left half-unwound on any stack.
+//
+// All state lives in one Runtime object: no mutable globals, so a fuzzer can
+// create and destroy thousands per second.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "runtime/platform.h"
+
+namespace gort {
+
+class Fiber;
+class Runtime;
+struct M;
+struct P;
+
+inline constexpr int32_t kMaxGomaxprocs = 64;  // gort's _MaxGomaxprocs
+
+// A field Go reads without synchronisation on purpose (a benign race in Go,
+// e.g. p.m in preemptone, sched.runqsize in handoffp). In C++ such a race is
+// undefined behaviour, so these are relaxed atomics: same code shape, and
+// ThreadSanitizer stays quiet about the races Go intends while still seeing
+// every unintended one.
+template <class T>
+class racy {
+ public:
+  racy(T v = T()) : v_(v) {}
+  racy(const racy&) = delete;
+  racy& operator=(const racy& o) { return *this = static_cast<T>(o); }
+  operator T() const { return v_.load(std::memory_order_relaxed); }
+  racy& operator=(T x) { v_.store(x, std::memory_order_relaxed); return *this; }
+  T operator->() const { return v_.load(std::memory_order_relaxed); }
+  T operator++() { return v_.fetch_add(1, std::memory_order_relaxed) + 1; }
+  T operator--() { return v_.fetch_sub(1, std::memory_order_relaxed) - 1; }
+  T operator++(int) { return v_.fetch_add(1, std::memory_order_relaxed); }
+  T operator--(int) { return v_.fetch_sub(1, std::memory_order_relaxed); }
+  racy& operator+=(T x) { v_.fetch_add(x, std::memory_order_relaxed); return *this; }
+  racy& operator-=(T x) { v_.fetch_sub(x, std::memory_order_relaxed); return *this; }
+
+ private:
+  std::atomic<T> v_;
+};
+
+// ---------------------------------------------------------------------------
+// Historical bugs, re-introduced behind switches. Default: all off (the
+// runtime as fixed). Each value documents the issue, its fix, the mechanism.
+enum class Bug : uint8_t {
+  // golang/go#38931, fixed by 11b3730a "runtime: disable preemption in
+  // startTemplateThread". Switch: startTemplateThread without its
+  // acquirem/releasem pair, so its g can be preempted after the CAS of
+  // haveTemplateThread and before the template thread exists. A locked M's
+  // newm then queues an M nobody will ever clone, its nextp P is leaked in
+  // transit, and stop-the-world waits forever (spec §7).
+  issue38931,
+  kCount
+};
+const char* bugName(Bug b);
+// Parses "issue38931,..." into a set; false and `error` on an unknown name.
+bool parseBugs(const std::string& list, uint32_t& set, std::string& error);
+
+struct Config {
+  uint32_t bugs = 0;     // bit (1 << Bug) set = bug re-introduced
+  int gomaxprocs = 4;    // initial GOMAXPROCS
+  int maxmcount = 10000; // sched.maxmcount
+  size_t stack_size = 0; // goroutine stack size (0 = Fiber default)
+  bool has(Bug b) const { return bugs & (1u << static_cast<unsigned>(b)); }
+  Config& with(Bug b) { bugs |= 1u << static_cast<unsigned>(b); return *this; }
+};
+
+// ---------------------------------------------------------------------------
+// Status values (runtime2.go).
+
+// G status. _Grunnable: on a run queue, not executing user code, does not own
+// its stack. _Grunning: may execute user code; owns its stack; not on a run
+// queue; has an M and a P. _Gsyscall: executing a system call; owns its
+// stack, has an M but no P. _Gwaiting: blocked in the runtime (gopark); not
+// on a run queue; some other code holds a reference to ready it. _Gdead:
+// unused (exited or on a free list).
+enum : uint32_t {
+  _Gidle = 0, _Grunnable = 1, _Grunning = 2, _Gsyscall = 3, _Gwaiting = 4,
+  _Gdead = 6, _Gcopystack = 8, _Gpreempted = 9, _Gscan = 0x1000,
+};
+// P status. _Pidle: not running user code or the scheduler; normally on
+// sched.pidle, but also while in transit between releasep and its next home
+// (this transit state is where #38931 gets stuck). _Prunning: owned by an M.
+// _Psyscall: its M is in a syscall; may be stolen (CAS). _Pgcstop: halted for
+// stop-the-world, owned by the M that stopped the world. _Pdead: unused.
+enum : uint32_t { _Pidle = 0, _Prunning = 1, _Psyscall = 2, _Pgcstop = 3, _Pdead = 4 };
+const char* gstatusName(uint32_t s);
+const char* pstatusName(uint32_t s);
+
+// Runtime mutex (lock_futex.go): key 0 unlocked, 1 locked, 2 locked with sleepers.
+struct mutex {
+  std::atomic<uint32_t> key{0};
+};
+// One-shot event (lock_futex.go): exactly one sleeper and one waker per clear/wake cycle.
+struct note {
+  std::atomic<uint32_t> key{0};
+};
+
+struct G {
+  Runtime* rt = nullptr;
+  int64_t goid = 0;
+  std::atomic<uint32_t> atomicstatus{_Gidle};
+  // g.preempt: preemption requested; the durable copy of
+  // "stackguard0 == stackPreempt". Racy in Go (benign); atomic here.
+  std::atomic<bool> preempt{false};
+  // stackguard0 == stackPreempt: the next non-nosplit prologue traps into newstack.
+  std::atomic<bool> stackguardPreempt{false};
+  bool throwsplit = false;  // in entersyscall..exitsyscall: a prologue trap throws
+  M* m = nullptr;           // M running this G, nil when not running
+  M* lockedm = nullptr;     // M this G is wired to (LockOSThread)
+  G* schedlink = nullptr;   // run queue / gList link
+  Fiber* fiber = nullptr;   // this G's stack (nil for g0: the M's own stack)
+  std::function<void()> fn; // the goroutine body (user code)
+  const char* waitreason = "";
+  int lockedShadow = 0;     // [oracle] API LockOSThread calls minus UnlockOSThread calls
+  M* lockedShadowM = nullptr; // [oracle] M it locked on while lockedShadow > 0
+  bool isg0 = false;
+};
+
+using MStartFn = void (Runtime::*)();
+using McallFn = G* (Runtime::*)(G*);
+
+struct M {
+  Runtime* rt = nullptr;
+  G* g0 = nullptr;          // scheduling goroutine (stands for the thread's own stack)
+  racy<G*> curg;            // user goroutine being run
+  racy<P*> p;               // attached P for executing Go code (nil if not executing Go code)
+  P* nextp = nullptr;       // P handed to this M; written only by the hander, consumed by this M
+  P* oldp = nullptr;        // the P held before entering a syscall
+  int64_t id = 0;
+  int32_t locks = 0;        // >0: do not preempt this M's g, do not schedule
+  int32_t mallocing = 0;
+  const char* preemptoff = "";  // non-empty: keep curg running (e.g. stop-the-world owner)
+  bool spinning = false;    // out of work and actively looking for work
+  bool blocked = false;     // sleeping on a note
+  bool incgo = false;       // always false: gort has no cgo
+  note park;
+  M* schedlink = nullptr;   // link in sched.midle and in newmHandoff.newm
+  M* alllink = nullptr;     // link in allm
+  G* lockedg = nullptr;
+  uint32_t lockedExt = 0;   // external LockOSThread count (user API); non-zero = thread may be tainted
+  uint32_t lockedInt = 0;   // internal lockOSThread count
+  MStartFn mstartfn = nullptr;
+  uint32_t syscalltick = 0;
+  // --- port machinery (not in Go) ---
+  Fiber* g0fiber = nullptr; // the thread's own context, set by mstart
+  G* curctx = nullptr;      // getg(): the G whose stack this M is executing on (g0 or curg)
+  McallFn mcallfn = nullptr;// the function mcall asked g0 to run
+  G* mcallg = nullptr;
+  mutex* waitlock = nullptr;// gopark: the lock park_m releases once the g is parked
+  // --- oracle bookkeeping (read by detectors, never by the protocol) ---
+  bool threadCreated = false; // newosproc has asked the platform for its thread
+  bool threadStarted = false; // its thread runs (mstart ran)
+  bool exited = false;      // mexit completed
+  bool tainted = false;     // user code locked this thread (lockedExt > 0 at some point)
+  bool isTemplate = false;  // mstartfn == templateThread
+  M* clonedBy = nullptr;    // the M whose newosproc created this M's thread
+};
+
+struct P {
+  int32_t id = 0;
+  std::atomic<uint32_t> status{_Pidle};
+  P* link = nullptr;        // link in sched.pidle and in procresize's runnable list
+  racy<M*> m;               // back-link to the owning M (nil if idle); procresize's reservation
+  racy<uint32_t> schedtick;
+  std::atomic<uint32_t> syscalltick{0};
+  // Lock-free local run queue (Go's ring of 256 plus runnext).
+  std::atomic<uint32_t> runqhead{0};
+  std::atomic<uint32_t> runqtail{0};
+  std::atomic<G*> runq[256]{};
+  std::atomic<G*> runnext{nullptr};
+  racy<bool> preempt;       // enter the scheduler ASAP (async preemption companion flag)
+  // [oracle] the M that holds this P in a local variable between taking it
+  // from its last home (releasep, pidleget, a CAS) and giving it the next.
+  M* holder = nullptr;
+  // gFree: dead Gs cached by this P (gfput/gfget).
+  G* gFree = nullptr;
+  int32_t gFreeN = 0;
+};
+
+// schedt (runtime2.go): the global scheduler state.
+struct schedt {
+  mutex lock;
+  M* midle = nullptr;       // idle Ms waiting for work (stopm)
+  int32_t nmidle = 0;
+  int32_t nmidlelocked = 0; // locked Ms waiting for work (stoplockedm)
+  int64_t mnext = 0;        // number of Ms created and next M id
+  int32_t maxmcount = 10000;
+  int32_t nmsys = 0;        // system Ms not counted for deadlock (template thread, sysmon)
+  int64_t nmfreed = 0;      // cumulative number of freed Ms
+  std::atomic<int32_t> ngsys{0};
+  racy<P*> pidle;
+  std::atomic<int32_t> npidle{0};
+  std::atomic<int32_t> nmspinning{0};
+  G* runqhead = nullptr;    // global runnable queue
+  G* runqtail = nullptr;
+  racy<int32_t> runqsize;
+  G* gFree = nullptr;       // global cache of dead Gs
+  int32_t ngFree = 0;
+  std::atomic<uint32_t> gcwaiting{0};
+  racy<int32_t> stopwait;
+  note stopnote;
+  std::atomic<uint32_t> sysmonwait{0};
+  note sysmonnote;
+  int64_t goidgen = 0;
+};
+
+// newmHandoff (proc.go): Ms that a locked M wants created, and the template
+// thread that creates them from a known-good state.
+struct newmHandoffT {
+  mutex lock;
+  M* newm = nullptr;        // LIFO list linked through m.schedlink
+  bool waiting = false;     // the template thread is (about to be) asleep on wake
+  note wake;
+  // "the template thread has been started". Atomic, not under lock; only
+  // ever written by CAS 0 -> 1. Pre-fix it can be 1 while no template thread exists.
+  std::atomic<uint32_t> haveTemplateThread{0};
+  // --- oracle bookkeeping ---
+  M* templateM = nullptr;   // the M allocated for templateThread, once allocm returned
+  M* creator = nullptr;     // the M that won the CAS, until its newm returned
+  G* creatorG = nullptr;    // the goroutine that won the CAS, until its newm returned
+};
+
+// Go's runtime rwmutex, used for execLock (readers: thread creation).
+struct rwmutex {
+  mutex rLock;
+  std::atomic<int32_t> readerCount{0};
+  std::atomic<int32_t> readerWait{0};
+  M* readers = nullptr;
+  M* writer = nullptr;
+};
+
+class Runtime {
+ public:
+  Runtime(Platform& platform, Config config);
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  // The program: main runs as the main goroutine; when it returns the
+  // process exits with code 0 (Platform::exitProcess), as in Go.
+  void setMain(std::function<void()> main);
+  // Thread entry for m0: schedinit, newproc(runtime.main), mstart. Pass it
+  // with the Runtime* to Platform::newosproc(0, ...) or SimPlatform::run.
+  static void m0Entry(void* rt, Fiber* g0);
+
+  // ---- Public API for programs (called on a user goroutine) ----
+  void Go(std::function<void()> fn);     // the go statement (newproc)
+  void LockOSThread();
+  void UnlockOSThread();
+  void Gosched();
+  void Goexit();                         // runtime.Goexit
+  void ReadMemStats();                   // stopTheWorld + startTheWorld
+  int GOMAXPROCS(int n);                 // n <= 0: query
+  void Syscall(const std::function<void()>& body);       // entersyscall; body; exitsyscall
+  void SyscallBlock(const std::function<void()>& body);  // entersyscallblock; body; exitsyscall
+  // One step of user code: an async preemption point (PreemptPoint(user_step)).
+  void UserStep();
+  // A call in user code: a synchronous preemption point (function prologue).
+  void UserCall();
+  int64_t goid();                        // current goroutine's id
+  int64_t mid();                         // current M's id
+
+  // A tiny sync.WaitGroup on gopark/goready, for programs that wait.
+  struct WaitGroup {
+    mutex lock;
+    int32_t count = 0;
+    G* waiter = nullptr;
+  };
+  void wgAdd(WaitGroup& wg, int delta);
+  void wgDone(WaitGroup& wg) { wgAdd(wg, -1); }
+  void wgWait(WaitGroup& wg);
+
+  // ---- Introspection (detectors, dumps, tests) ----
+  const Config& config() const { return cfg_; }
+  Platform& platform() { return plat_; }
+  const schedt& sched() const { return sched_; }
+  const newmHandoffT& handoff() const { return newmHandoff_; }
+  const std::vector<P*>& allp() const { return allp_; }
+  M* allm() const { return allm_.load(std::memory_order_acquire); }
+  const std::vector<M*>& allms() const { return allms_; }  // every M ever allocated, by id
+  const std::vector<G*>& allgs() const { return allgs_; }
+  int32_t gomaxprocs() const { return gomaxprocs_; }
+  M* m0() const { return m0_; }
+  int64_t mcount() const { return sched_.mnext - sched_.nmfreed; }
+  // Every M, P and G, one per line (Go's schedtrace(detailed) style).
+  std::string dump() const;
+  // Names a note/mutex address ("m3.park", "sched.stopnote"), "" if unknown.
+  std::string describeAddr(const void* addr) const;
+
+  // Go's systemstack(fn): run fn "on g0". The port does not switch stacks —
+  // it only makes getg() answer g0 for the duration, which is what the
+  // protocol observes: nothing on g0 is preemptible, notesleep is legal.
+  template <class F>
+  void systemstack(F&& f) {
+    M* mp = getm();
+    G* gp = mp->curctx;
+    if (gp == mp->g0) { f(); return; }
+    mp->curctx = mp->g0;
+    f();
+    mp->curctx = gp;  // code on g0 never changes M
+  }
+
+  // ---- The hooks (spec §4.6) ----
+  // SyncPoint: before an operation on shared state another M could race with.
+  void SyncPoint(Site s) { plat_.syncPoint(s); }
+  // PreemptPoint: a place where Go could preempt the running goroutine.
+  void PreemptPoint(Site s);
+
+ private:
+  friend struct RuntimeAccess;
+  // getg().m and getg()
+  M* getm() { return static_cast<M*>(plat_.tlsGet()); }
+  G* getg() { return getm()->curctx; }
+  [[noreturn]] void throw_(const char* s);
+  void event(Ev e, int a = 0, int b = 0, int c = 0) { plat_.event(e, a, b, c); }
+
+  // primitives (lock_futex.go, proc.go)
+  void lock(mutex* l);
+  void unlock(mutex* l);
+  void noteclear(note* n);
+  void notewakeup(note* n);
+  void notesleep(note* n);
+  bool notetsleep(note* n, int64_t ns);
+  M* acquirem();
+  void releasem(M* mp);
+  uint32_t readgstatus(G* gp) { return gp->atomicstatus.load(std::memory_order_acquire); }
+  void casgstatus(G* gp, uint32_t oldval, uint32_t newval);
+  bool canPreemptM(M* mp);
+  void rlock(rwmutex* rw);
+  void runlock(rwmutex* rw);
+
+  // control transfer
+  void mcall(McallFn fn);
+  [[noreturn]] void mcallFinal(McallFn fn);
+  void gogo(G* gp);
+
+  // Ms
+  static void mstartEntry(void* mp, Fiber* g0);
+  void mstart(M* mp, Fiber* g0);
+  bool mstart1();
+  void mexit();
+  M* allocm(P* pp, MStartFn fn);
+  void mcommoninit(M* mp);
+  void newm(MStartFn fn, P* pp);
+  void newm1(M* mp);
+  void newosproc(M* mp);
+  void startTemplateThread();
+  void templateThread();
+  void mspinning();
+  void stopm();
+  void startm(P* pp, bool spinning);
+  void handoffp(P* pp);
+  void wakep();
+  void stoplockedm();
+  void startlockedm(G* gp);
+  void gcstopm();
+  void checkmcount();
+  void checkdead();
+  void incidlelocked(int32_t v);
+  M* mget();
+  void mput(M* mp);
+
+  // Ps
+  void acquirep(P* pp);
+  void wirep(P* pp);
+  P* releasep();
+  P* pidleget();
+  void pidleput(P* pp);
+  P* procresize(int32_t nprocs);
+
+  // run queues
+  void runqput(P* pp, G* gp, bool next);
+  bool runqputslow(P* pp, G* gp, uint32_t h, uint32_t t);
+  G* runqget(P* pp, bool* inheritTime);
+  bool runqempty(P* pp);
+  G* runqsteal(P* pp, P* p2, bool stealRunNextG);
+  void globrunqput(G* gp);
+  void globrunqputbatch(G* head, G* tail, int32_t n);
+  G* globrunqget(P* pp, int32_t max);
+
+  // scheduling
+  G* schedule();
+  G* execute(G* gp, bool inheritTime);
+  G* findrunnable(bool* inheritTime);
+  void resetspinning();
+  void dropg();
+  void initg0(M* mp);
+  void pdestroy(P* pp);
+  G* goschedImpl(G* gp);
+  G* gosched_m(G* gp);
+  G* gopreempt_m(G* gp);
+  G* goexit0(G* gp);
+  G* park_m(G* gp);
+  void gopark(mutex* lk, const char* reason);
+  void goready(G* gp);
+  void ready(G* gp, bool next);
+  G* newproc1(std::function<void()> fn);
+  G* gfget(P* pp);
+  void gfput(P* pp, G* gp);
+  void gstart(G* gp);  // first code on a new goroutine's stack
+  static void gEntry(void* gp);
+  void preemptall();
+  bool preemptone(P* pp);
+
+  // locking to threads
+  void dolockOSThread();
+  void dounlockOSThread();
+  void lockOSThread();
+  void unlockOSThread();
+
+  // stop the world
+  void stopTheWorld(const char* reason);
+  void startTheWorld();
+  void stopTheWorldWithSema();
+  void startTheWorldWithSema();
+  void semacquireWorld();
+  void semreleaseWorld();
+
+  // syscalls
+  void entersyscall();
+  void entersyscall_gcwait();
+  void entersyscall_sysmon();
+  bool exitsyscallfast_pidle();
+  void entersyscallblock();
+  void exitsyscall();
+  bool exitsyscallfast(P* oldp);
+  G* exitsyscall0(G* gp);
+
+  void schedinit();
+  void runtimeMain();
+
+  Platform& plat_;
+  Config cfg_;
+  schedt sched_;
+  newmHandoffT newmHandoff_;
+  rwmutex execLock_;
+  std::vector<P*> allp_;
+  std::atomic<M*> allm_{nullptr};
+  std::vector<M*> allms_;   // owns every M (also freed ones; ids are indexes)
+  std::vector<G*> allgs_;   // owns every G (allglock: sched.lock in this port)
+  racy<int32_t> gomaxprocs_;
+  std::vector<P*> allPs_;   // owns every P ever made; allp_ is its first gomaxprocs entries
+  mutex allglock_;
+  int32_t newprocs_ = 0;
+  M* m0_ = nullptr;
+  bool mainStarted_ = false;
+  std::function<void()> main_;
+  // worldsema: a semaphore of one (held by the goroutine that owns a
+  // stop-the-world). Waiters park (gopark) in FIFO order.
+  mutex worldsemaLock_;
+  int32_t worldsema_ = 1;
+  G* worldsemaHead_ = nullptr;
+  G* worldsemaTail_ = nullptr;
+};
+
+}  // namespace gort
