@@ -62,7 +62,7 @@ bool Detectors::checkPAccounting(std::string& kind, std::string& message, std::s
     onIdle |= 1ull << p->id;
     if (p->status.load() != _Pidle || static_cast<M*>(p->m) != nullptr) {
       kind = "invariant: P accounting";
-      message = fmt("P%lld is on sched.pidle but is %s", p->id) + pstatusName(p->status.load()) +
+      message = fmt("P%lld is on sched.pidle but is ", p->id) + pstatusName(p->status.load()) +
                 (static_cast<M*>(p->m) ? " and owned" : "");
       return false;
     }
@@ -176,11 +176,10 @@ bool Detectors::checkTemplate(std::string& leak) {
   G* cg = h.creatorG;
   if (cg != nullptr && (cg->atomicstatus.load() & ~_Gscan) == _Grunning) return true;
   leak = "haveTemplateThread=1 but no template thread exists and the goroutine creating it";
-  leak += cg ? fmt(" (G%lld) was descheduled (%s)", cg->goid) : std::string(" is gone");
-  if (cg) {
-    // fmt has no %s; splice the status name in.
-    auto pos = leak.find("%s");
-    if (pos != std::string::npos) leak.replace(pos, 2, gstatusName(cg->atomicstatus.load()));
+  if (cg != nullptr) {
+    leak += " (G" + std::to_string(cg->goid) + ") was descheduled (" + gstatusName(cg->atomicstatus.load()) + ")";
+  } else {
+    leak += " is gone";
   }
   return false;
 }

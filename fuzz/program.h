@@ -61,29 +61,48 @@ struct Program {
 
 inline constexpr int kMaxScripts = 4;
 inline constexpr int kMaxOpsPerScript = 16;
-inline constexpr int kMaxGoroutines = 16;   // `go` beyond this many live goroutines is a no-op
+// Goroutines a run may start in total, counting the nscripts that main
+// starts; a `go` beyond that is a no-op. A cap on *live* goroutines would not
+// bound a run: `g0: go(0)` would spawn itself forever, and stepBudget could not
+// tell that from a livelock.
+inline constexpr int kMaxGoroutines = 16;
 inline constexpr int kMaxChoices = 256;
 
 // The ops a target's decoder may produce; a byte selects alphabet[b % size].
+// Only the first 16 entries are reachable (an op byte has a 4-bit selector).
 struct Alphabet {
   std::vector<Op> ops;
-  static Alphabet all();
+  static Alphabet all();           // every Op, in enum order
   static Alphabet lockosthread();  // lock, unlock, gosched, newm, stw, exit, spin
+  // Selector that encode writes for op (its first index), or -1 if op is unreachable.
+  int indexOf(Op op) const;
 };
 
 // Total decoder: every byte string gives a Program (see docs/schedule-format.md).
 Program decode(std::span<const uint8_t> data, const Alphabet& alphabet);
 // Inverse of decode for programs whose ops are in `alphabet` and within the limits:
-// decode(encode(p, a), a) == p.
+// decode(encode(p, a), a) == p. Total: anything else is clamped first (see
+// docs/schedule-format.md, "Encoding"), so decode(encode(p, a), a) is always
+// the nearest program checkProgram accepts. The output is canonical and short.
 std::vector<uint8_t> encode(const Program& p, const Alphabet& alphabet);
 
-// Text form. toText(p) parses back to p. Errors are reported as
-// "<source>:<line>:<col>: expected ..." in `error`; returns false then.
+// Why p is not a canonical in-limits program, or "" if it is: gomaxprocs
+// 1..4, 1..kMaxScripts scripts of at most kMaxOpsPerScript ops, args 0..15
+// (and 0 for ops without one), at most kMaxChoices choices, switch targets
+// 0..15, preempt targets 0, and, if `alphabet` is given, every op reachable in
+// it. Exactly these programs round-trip through encode/decode and toText/parseText.
+std::string checkProgram(const Program& p, const Alphabet* alphabet = nullptr);
+
+// Text form. toText(p) parses back to p (for p that checkProgram accepts).
+// Errors are reported as "<source>:<line>:<col>: expected <what>, found
+// '<token>'" in `error`; returns false then and leaves `out` unchanged.
 std::string toText(const Program& p);
 bool parseText(const std::string& text, const std::string& source, Program& out, std::string& error);
 
 // Step budget for running p: generous enough that a fair schedule of the
 // fixed runtime always finishes, so exhausting it means a livelock.
+// 20000 + 4000 per op + 500 per user step of spin/syscall args, plus the
+// goroutines `go` may start; capped at 400000 (docs/schedule-format.md).
 uint64_t stepBudget(const Program& p);
 
 }  // namespace schedfuzz

@@ -62,8 +62,10 @@
 //    thread-local state: a compiler may keep a TLS address in a register
 //    across the swapcontext call, which would then point at the old
 //    thread's block. The only thread-local (the thread's own fiber) is
-//    reached through a noinline function with an empty asm memory barrier
-//    (noinline alone lets gcc's IPA mark a TLS-address getter `const`).
+//    reached through a noinline function that launders the address through
+//    an empty asm (noinline alone is not enough: gcc's IPA marks a getter
+//    of a TLS address `const`, and LLVM 14's IPSCCP propagates the TLS
+//    address, computed once, into the caller).
 #include "runtime/fiber.h"
 
 #include <sys/mman.h>
@@ -385,10 +387,11 @@ ThreadFiber::~ThreadFiber() {
 }
 
 __attribute__((noinline)) Fiber* Fiber::ForThisThread() {
-  // Opaque to the optimizer (see os_linux.cpp's TLS accessors): never let a
-  // caller reuse one thread's answer after a fiber switch.
-  asm volatile("" ::: "memory");
-  ThreadFiber& t = t_thread_fiber;
+  // Launder the TLS address (see os_linux.cpp's tlsAddr): never let the
+  // optimizer hand a caller one thread's answer after a fiber switch.
+  ThreadFiber* tp = &t_thread_fiber;
+  asm volatile("" : "+r"(tp)::"memory");
+  ThreadFiber& t = *tp;
   if (t.f == nullptr) {
     // Must be first called on the thread's own stack: what is running now
     // is taken to be the thread.

@@ -31,10 +31,11 @@ namespace {
 // Per-thread state. Only touched through the accessors below, so that code
 // running on a fiber that migrated to another thread (a goroutine resumed by
 // a different M) never uses a TLS address computed on the old one. noinline
-// alone does not do it: gcc's IPA marks a function that only returns a TLS
-// address `const` and reuses one call's result across a fiber switch in the
-// caller (tests/fiber_test.cpp caught exactly that); the empty asm with a
-// memory clobber makes the accessor opaque.
+// alone does not do it (tests/fiber_test.cpp FiberThreads caught both):
+// gcc's IPA marks a function that only returns a TLS address `const` and
+// reuses one call's result across a fiber switch in the caller, and LLVM 14
+// treats a TLS address as a constant that IPSCCP propagates into the caller.
+// tlsAddr launders the address through an empty asm, opaque to both.
 thread_local void* t_tls = nullptr;
 
 struct Rng {
@@ -44,18 +45,15 @@ struct Rng {
 thread_local Rng t_rng;
 thread_local bool t_in_fatal = false;
 
-__attribute__((noinline)) void*& tlsSlot() {
-  asm volatile("" ::: "memory");
-  return t_tls;
+template <class T>
+__attribute__((always_inline)) inline T& tlsAddr(T& v) {
+  T* p = &v;
+  asm volatile("" : "+r"(p)::"memory");
+  return *p;
 }
-__attribute__((noinline)) Rng& rngSlot() {
-  asm volatile("" ::: "memory");
-  return t_rng;
-}
-__attribute__((noinline)) bool& inFatalSlot() {
-  asm volatile("" ::: "memory");
-  return t_in_fatal;
-}
+__attribute__((noinline)) void*& tlsSlot() { return tlsAddr(t_tls); }
+__attribute__((noinline)) Rng& rngSlot() { return tlsAddr(t_rng); }
+__attribute__((noinline)) bool& inFatalSlot() { return tlsAddr(t_in_fatal); }
 
 uint64_t splitmix64(uint64_t x) {
   x += 0x9e3779b97f4a7c15ull;
