@@ -73,48 +73,51 @@ bool Detectors::checkPAccounting(std::string& kind, std::string& message, std::s
     message = fmt("sched.npidle=%lld but sched.pidle holds %lld Ps", sched.npidle.load(), n);
     return false;
   }
-  for (P* p : allp) {
-    uint32_t st = p->status.load();
-    bool idle = onIdle & (1ull << p->id);
-    int nextpRefs = 0;
-    M* nextpOf = nullptr;
-    for (M* mp : rt_.allms()) {
-      if (mp->nextp == p) {
-        nextpRefs++;
-        nextpOf = mp;
-      }
-      // (The stop-the-world owner keeps using its P after marking it _Pgcstop.)
-      if (static_cast<P*>(mp->p) == p && (static_cast<M*>(p->m) != mp || (st != _Prunning && st != _Pgcstop))) {
+  // One pass over the Ms: who names which P as its nextp, and is every
+  // M.p backed by the P's owner field?
+  M* nextpOf[kMaxGomaxprocs] = {};
+  for (M* mp : rt_.allms()) {
+    if (P* np = mp->nextp) {
+      if (nextpOf[np->id] != nullptr) {
         kind = "invariant: P accounting";
-        message = fmt("M%lld.p = P%lld but P%lld", mp->id, p->id, p->id) + ".m/status disagree (" +
+        message = fmt("P%lld is the nextp of both M%lld and M%lld", np->id, nextpOf[np->id]->id, mp->id);
+        return false;
+      }
+      nextpOf[np->id] = mp;
+    }
+    if (P* op = mp->p) {
+      uint32_t st = op->status.load();
+      // (The stop-the-world owner keeps using its P after marking it _Pgcstop.)
+      if (static_cast<M*>(op->m) != mp || (st != _Prunning && st != _Pgcstop)) {
+        kind = "invariant: P accounting";
+        message = fmt("M%lld.p = P%lld but P%lld", mp->id, op->id, op->id) + ".m/status disagree (" +
                   pstatusName(st) + ")";
         return false;
       }
     }
-    if (nextpRefs > 1) {
+  }
+  for (P* p : allp) {
+    uint32_t st = p->status.load();
+    bool idle = onIdle & (1ull << p->id);
+    M* nextp = nextpOf[p->id];
+    if (idle && (nextp || p->holder)) {
       kind = "invariant: P accounting";
-      message = fmt("P%lld is the nextp of %lld Ms", p->id, nextpRefs);
-      return false;
-    }
-    if (idle && (nextpRefs || p->holder)) {
-      kind = "invariant: P accounting";
-      message = fmt("P%lld is on sched.pidle and also handed to M%lld", p->id,
-                    nextpOf ? nextpOf->id : p->holder->id);
+      message = fmt("P%lld is on sched.pidle and also handed to M%lld", p->id, nextp ? nextp->id : p->holder->id);
       return false;
     }
     if (st != _Pidle || idle) continue;
     M* reserved = p->m;
-    if (p->holder || reserved || nextpOf) {
+    if (p->holder || reserved || nextp) {
       // In transit. A nextp owner without a thread must be queued for a
       // template thread that exists, or be being cloned right now.
-      if (nextpOf && !nextpOf->threadCreated && !p->holder) {
+      if (nextp && !nextp->threadCreated && !p->holder && leak.empty()) {
         bool queued = false;
-        for (M* q = rt_.handoff().newm; q != nullptr; q = q->schedlink) queued |= q == nextpOf;
+        for (M* q = rt_.handoff().newm; q != nullptr; q = q->schedlink) queued |= q == nextp;
         M* tm = rt_.handoff().templateM;
-        if (queued && !(tm && tm->threadCreated) && leak.empty()) {
+        if (queued && !(tm && tm->threadCreated)) {
           leak = fmt("P%lld is leaked in transit: its only reference is M%lld.nextp, and M%lld waits on "
                      "newmHandoff for a template thread that does not exist",
-                     p->id, nextpOf->id, nextpOf->id);
+                     p->id, nextp->id, nextp->id);
         }
       }
       continue;
