@@ -23,6 +23,7 @@ bool Detectors::check(uint64_t step, std::string& kind, std::string& message) {
   if (!checkPAccounting(kind, message, leak)) return false;
   if (!checkLocked(kind, message)) return false;
   if (!checkStopwait(kind, message)) return false;
+  if (!checkTaint(kind, message)) return false;
   std::string tmpl;
   checkTemplate(tmpl);
   const std::string& pre = !tmpl.empty() ? tmpl : leak;
@@ -30,7 +31,7 @@ bool Detectors::check(uint64_t step, std::string& kind, std::string& message) {
     precursor_ = pre;
     precursor_step_ = step;
     if (opts_.strict) {
-      kind = !tmpl.empty() ? "invariant: template thread" : "invariant: P leaked in transit";
+      kind = !tmpl.empty() ? "template thread" : "P leaked in transit";
       message = pre;
       return false;
     }
@@ -50,18 +51,18 @@ bool Detectors::checkPAccounting(std::string& kind, std::string& message, std::s
   uint64_t onIdle = 0;
   for (P* p = sched.pidle; p != nullptr; p = p->link) {
     if (++n > kMaxGomaxprocs) {
-      kind = "invariant: P accounting";
+      kind = "P accounting";
       message = "sched.pidle is cyclic";
       return false;
     }
     if (onIdle & (1ull << p->id)) {
-      kind = "invariant: P accounting";
+      kind = "P accounting";
       message = fmt("P%lld is on sched.pidle twice", p->id);
       return false;
     }
     onIdle |= 1ull << p->id;
     if (p->status.load() != _Pidle || static_cast<M*>(p->m) != nullptr) {
-      kind = "invariant: P accounting";
+      kind = "P accounting";
       message = fmt("P%lld is on sched.pidle but is ", p->id) + pstatusName(p->status.load()) +
                 (static_cast<M*>(p->m) ? " and owned" : "");
       return false;
@@ -69,7 +70,7 @@ bool Detectors::checkPAccounting(std::string& kind, std::string& message, std::s
   }
   // The lock-free reads of npidle may lag the list only while sched.lock is held.
   if (sched.lock.key.load() == 0 && n != sched.npidle.load()) {
-    kind = "invariant: P accounting";
+    kind = "P accounting";
     message = fmt("sched.npidle=%lld but sched.pidle holds %lld Ps", sched.npidle.load(), n);
     return false;
   }
@@ -79,7 +80,7 @@ bool Detectors::checkPAccounting(std::string& kind, std::string& message, std::s
   for (M* mp : rt_.allms()) {
     if (P* np = mp->nextp) {
       if (nextpOf[np->id] != nullptr) {
-        kind = "invariant: P accounting";
+        kind = "P accounting";
         message = fmt("P%lld is the nextp of both M%lld and M%lld", np->id, nextpOf[np->id]->id, mp->id);
         return false;
       }
@@ -89,7 +90,7 @@ bool Detectors::checkPAccounting(std::string& kind, std::string& message, std::s
       uint32_t st = op->status.load();
       // (The stop-the-world owner keeps using its P after marking it _Pgcstop.)
       if (static_cast<M*>(op->m) != mp || (st != _Prunning && st != _Pgcstop)) {
-        kind = "invariant: P accounting";
+        kind = "P accounting";
         message = fmt("M%lld.p = P%lld but P%lld", mp->id, op->id, op->id) + ".m/status disagree (" +
                   pstatusName(st) + ")";
         return false;
@@ -101,7 +102,7 @@ bool Detectors::checkPAccounting(std::string& kind, std::string& message, std::s
     bool idle = onIdle & (1ull << p->id);
     M* nextp = nextpOf[p->id];
     if (idle && (nextp || p->holder)) {
-      kind = "invariant: P accounting";
+      kind = "P accounting";
       message = fmt("P%lld is on sched.pidle and also handed to M%lld", p->id, nextp ? nextp->id : p->holder->id);
       return false;
     }
@@ -122,7 +123,7 @@ bool Detectors::checkPAccounting(std::string& kind, std::string& message, std::s
       }
       continue;
     }
-    kind = "invariant: P accounting";
+    kind = "P accounting";
     message = fmt("P%lld is _Pidle but on no idle list, held by no M, and nobody's nextp", p->id);
     return false;
   }
@@ -134,7 +135,7 @@ bool Detectors::checkLocked(std::string& kind, std::string& message) {
   for (M* mp : rt_.allms()) {
     G* gp = mp->lockedg;
     if (gp != nullptr && gp->lockedm != mp) {
-      kind = "invariant: lockedg/lockedm";
+      kind = "lockedg/lockedm";
       message = fmt("M%lld.lockedg = G%lld but G%lld.lockedm is ", mp->id, gp->goid, gp->goid) +
                 (gp->lockedm ? "M" + std::to_string(gp->lockedm->id) : std::string("nil"));
       return false;
@@ -143,9 +144,42 @@ bool Detectors::checkLocked(std::string& kind, std::string& message) {
   for (G* gp : rt_.allgs()) {
     M* mp = gp->lockedm;
     if (mp != nullptr && gp->atomicstatus.load() != _Gdead && mp->lockedg != gp) {
-      kind = "invariant: lockedg/lockedm";
+      kind = "lockedg/lockedm";
       message = fmt("G%lld.lockedm = M%lld but M%lld.lockedg is ", gp->goid, mp->id, mp->id) +
                 (mp->lockedg ? "G" + std::to_string(mp->lockedg->goid) : std::string("nil"));
+      return false;
+    }
+  }
+  return true;
+}
+
+// The silent bugs of the catalogue (#28979, #20676, #20395, #20458) break no
+// protocol invariant; they break the API's promise about thread state:
+//  * a thread that user code locked (and did not cleanly unlock) is tainted:
+//    no new thread may be cloned from it, and it may run no other goroutine;
+//  * while a goroutine's LockOSThread count is above zero it stays wired to
+//    the M it locked.
+bool Detectors::checkTaint(std::string& kind, std::string& message) {
+  for (M* mp : rt_.allms()) {
+    if (mp->clonedFromTainted) {
+      kind = "thread cloned from a locked thread";
+      message = fmt("M%lld's thread was cloned by M%lld, whose thread user code had locked", mp->id,
+                    mp->clonedBy ? mp->clonedBy->id : -1);
+      return false;
+    }
+    if (G* other = mp->taintedRan) {
+      kind = "locked thread reused";
+      message = fmt("M%lld, locked by G%lld, ran G%lld", mp->id, mp->taintedBy ? mp->taintedBy->goid : -1, other->goid);
+      return false;
+    }
+  }
+  for (G* gp : rt_.allgs()) {
+    if (gp->lockedShadow > 0 && gp->atomicstatus.load() != _Gdead && gp->lockedm != gp->lockedShadowM) {
+      kind = "LockOSThread nesting";
+      message = fmt("G%lld called LockOSThread %lld more times than UnlockOSThread but is wired to ", gp->goid,
+                    gp->lockedShadow) +
+                (gp->lockedm ? "M" + std::to_string(gp->lockedm->id) : std::string("no M")) + ", not M" +
+                std::to_string(gp->lockedShadowM ? gp->lockedShadowM->id : -1);
       return false;
     }
   }
@@ -160,7 +194,7 @@ bool Detectors::checkStopwait(std::string& kind, std::string& message) {
   int32_t notStopped = 0;
   for (P* p : rt_.allp()) notStopped += p->status.load() != _Pgcstop;
   if (notStopped != sched.stopwait) {
-    kind = "invariant: stopwait";
+    kind = "stopwait";
     message = fmt("sched.stopwait=%lld but %lld Ps are not _Pgcstop", static_cast<int32_t>(sched.stopwait), notStopped);
     return false;
   }

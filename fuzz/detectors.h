@@ -10,7 +10,8 @@
 //    run goes on: if it then hangs, the finding is the hang and the precursor
 //    is its explanation ("cause"); if the run recovers, the precursor is a
 //    finding only in strict mode (--strict, SCHEDFUZZ_STRICT=1).
-// Each check has a stable kind string, e.g. "invariant: P accounting".
+// Each check has a stable kind string, e.g. "P accounting"; the executor
+// reports it as "invariant: P accounting".
 #pragma once
 #include <cstdint>
 #include <string>
@@ -39,6 +40,7 @@ class Detectors {
   bool checkLocked(std::string& kind, std::string& message);
   bool checkStopwait(std::string& kind, std::string& message);
   bool checkTemplate(std::string& leak);
+  bool checkTaint(std::string& kind, std::string& message);
   const gort::Runtime& rt_;
   DetectorOptions opts_;
   std::string precursor_;

@@ -227,12 +227,13 @@ struct Fiber::Impl : Fiber {
     asan_bottom = stack;
     asan_size = stack_size;
 #endif
+    state = State::kFresh;
 #if GORT_TSAN_ENABLED
-    // Written after entry/arg: creation orders them before the first step.
+    // Last: creating the TSan fiber orders every write above before its
+    // first step, even when the switch into it is a no-sync one.
     tsan = __tsan_create_fiber(0);
     if (name[0]) __tsan_set_fiber_name(tsan, name);
 #endif
-    state = State::kFresh;
   }
 
   // Drop the sanitizer state of the previous incarnation. Called by
@@ -294,7 +295,7 @@ struct Fiber::Impl : Fiber {
 #endif
   }
 
-  static void checkSwitch(Impl* from, Impl* to, const char* what) {
+  GORT_NO_SANITIZE_THREAD static void checkSwitch(Impl* from, Impl* to, const char* what) {
     if (from == to) die("%s from %s to itself", what, from->label());
     if (from->state != State::kRunning)
       die("%s from %s, which is not running (Switch must be called by the code running on `from`)",

@@ -31,6 +31,11 @@ namespace gort {
 const char* bugName(Bug b) {
   switch (b) {
     case Bug::issue38931: return "issue38931";
+    case Bug::issue28979: return "issue28979";
+    case Bug::issue20395: return "issue20395";
+    case Bug::issue20676: return "issue20676";
+    case Bug::issue20458: return "issue20458";
+    case Bug::asyncpreemptoff: return "asyncpreemptoff";
     case Bug::kCount: break;
   }
   return "?";
@@ -350,7 +355,7 @@ void Runtime::newm(MStartFn fn, P* _p_) {
     newmHandoff_.templateM = mp;
   }
   M* gm = getm();  // may differ from the caller's M: allocm's prologue is preemptible on a user g
-  if (gm != nullptr && (gm->lockedExt != 0 || gm->incgo)) {
+  if (gm != nullptr && (gm->lockedExt != 0 || gm->incgo) && !cfg_.has(Bug::issue20676)) {
     // We're on a locked M or a thread that may have been started by C. The
     // kernel state of this thread may be strange (the user may have locked it
     // for that purpose). We don't want to clone that into another thread.
@@ -382,6 +387,7 @@ void Runtime::newm1(M* mp) {
 void Runtime::newosproc(M* mp) {
   event(Ev::newm_clone, static_cast<int>(mp->id));
   mp->clonedBy = getm();
+  mp->clonedFromTainted = mp->clonedBy != nullptr && mp->clonedBy->tainted;  // [oracle]
   mp->threadCreated = true;
   plat_.newosproc(static_cast<int>(mp->id), &Runtime::mstartEntry, mp);
 }
@@ -1077,6 +1083,7 @@ G* Runtime::execute(G* gp, bool inheritTime) {
   gp->preempt = false;
   gp->stackguardPreempt = false;
   if (!inheritTime) _g_m->p->schedtick++;
+  if (_g_m->tainted && gp != _g_m->taintedBy && _g_m->taintedRan == nullptr) _g_m->taintedRan = gp;  // [oracle]
   event(Ev::execute, static_cast<int>(gp->goid));
   return gp;
 }
@@ -1250,12 +1257,19 @@ G* Runtime::goexit0(G* gp) {
   dropg();
   if (_g_m->lockedInt != 0) throw_("internal lockOSThread error");
   gfput(_p_, gp);
+  if (locked && cfg_.has(Bug::issue20395)) {
+    // Pre-Go 1.10: exiting while locked implicitly unlocks, and the thread
+    // goes back to the pool.
+    _g_m->lockedExt = 0;
+    locked = false;
+  }
   if (locked) {
     // The goroutine may have locked this thread because it put it in an
     // unusual kernel state. Kill it rather than returning it to the thread
     // pool. Return to mstart, which will release the P and exit the thread.
     // (m.lockedExt is left as it is: anything this dying M still creates
     // goes through the template thread; #28979.)
+    if (cfg_.has(Bug::issue28979)) _g_m->lockedExt = 0;
     return nullptr;
   }
   return schedule();
@@ -1435,6 +1449,8 @@ void Runtime::PreemptPoint(Site s) {
     // Asynchronous preemption at a user-code instruction: delivered iff the
     // request is pending and isAsyncSafePoint holds, which requires
     // canPreemptM. Runtime code is never an async safe point.
+    // GODEBUG=asyncpreemptoff=1 (the #10958 class): no signal is ever sent.
+    if (cfg_.has(Bug::asyncpreemptoff)) return;
     if (!gp->preempt || !canPreemptM(mp)) return;
     event(Ev::preempted, static_cast<int>(gp->goid), static_cast<int>(s));
     mcall(&Runtime::gopreempt_m);
@@ -1481,13 +1497,18 @@ void Runtime::LockOSThread() {
   }
   M* _g_m = getm();  // re-read: startTemplateThread may have moved this g (pre-fix)
   G* gp = getg();
-  _g_m->lockedExt++;
-  if (_g_m->lockedExt == 0) {
-    _g_m->lockedExt--;
-    throw_("LockOSThread nesting overflow");
+  if (cfg_.has(Bug::issue20458)) {
+    _g_m->lockedExt = 1;  // pre-Go 1.10: a single bit
+  } else {
+    _g_m->lockedExt++;
+    if (_g_m->lockedExt == 0) {
+      _g_m->lockedExt--;
+      throw_("LockOSThread nesting overflow");
+    }
   }
   dolockOSThread();
   _g_m->tainted = true;
+  _g_m->taintedBy = gp;
   if (gp->lockedShadow++ == 0) gp->lockedShadowM = _g_m;
   event(Ev::lockosthread, static_cast<int>(gp->goid), static_cast<int>(_g_m->lockedExt));
 }
@@ -1507,6 +1528,11 @@ void Runtime::UnlockOSThread() {
   G* gp = getg();
   if (_g_m->lockedExt == 0) return;
   _g_m->lockedExt--;
+  if (_g_m->lockedExt == 0) {
+    // The user unlocked cleanly: by contract the thread is in a good state.
+    _g_m->tainted = false;
+    _g_m->taintedBy = nullptr;
+  }
   dounlockOSThread();
   if (gp->lockedShadow > 0 && --gp->lockedShadow == 0) gp->lockedShadowM = nullptr;
   event(Ev::unlockosthread, static_cast<int>(gp->goid), static_cast<int>(_g_m->lockedExt));

@@ -76,6 +76,31 @@ enum class Bug : uint8_t {
   // newm then queues an M nobody will ever clone, its nextp P is leaked in
   // transit, and stop-the-world waits forever (spec §7).
   issue38931,
+  // golang/go#28979 (Go 1.10-1.11), fixed by d0f8a7517ab0 "runtime: don't
+  // clear lockedExt on locked M when G exits". Switch: goexit0 clears
+  // m.lockedExt of a locked goroutine that exits; mexit's handoffp may then
+  // need a new M, and newm, seeing lockedExt == 0, clones it directly from
+  // the dying tainted thread instead of asking the template thread.
+  issue28979,
+  // golang/go#20395 (<= Go 1.9), changed in Go 1.10 (CL 46033/46037): a
+  // locked goroutine's exit implicitly unlocked the thread. Switch: goexit0
+  // treats a locked exit like an unlocked one (clears the counts and
+  // lockedg, calls schedule), so the tainted thread runs other goroutines.
+  issue20395,
+  // golang/go#20676 (<= Go 1.9), fixed by 2595fe7fb6 "runtime: don't start
+  // new threads from locked threads" (which introduced the template thread).
+  // Switch: newm ignores m.lockedExt and always clones from the calling
+  // thread, so a locked M's handoffp clones from a tainted thread.
+  issue20676,
+  // golang/go#20458 (<= Go 1.9), fixed in Go 1.10 (c85b12b5): LockOSThread
+  // was a single bit. Switch: m.lockedExt saturates at 1, so lock, lock,
+  // unlock unwires the goroutine while its caller still believes it locked.
+  issue20458,
+  // golang/go#10958 class (before Go 1.14's async preemption, #24543):
+  // GODEBUG=asyncpreemptoff=1. Switch: preemption requests are honoured only
+  // at function prologues, never at user-code steps, so a goroutine spinning
+  // on a flag that only a stopped goroutine would set blocks stop-the-world.
+  asyncpreemptoff,
   kCount
 };
 const char* bugName(Bug b);
@@ -178,7 +203,13 @@ struct M {
   bool threadCreated = false; // newosproc has asked the platform for its thread
   bool threadStarted = false; // its thread runs (mstart ran)
   bool exited = false;      // mexit completed
-  bool tainted = false;     // user code locked this thread (lockedExt > 0 at some point)
+  // User code locked this thread and has not unlocked it cleanly: its kernel
+  // state may be strange. Set by LockOSThread, cleared only when
+  // UnlockOSThread brings lockedExt back to 0 (not by an exit).
+  bool tainted = false;
+  G* taintedBy = nullptr;   // the goroutine that locked it
+  G* taintedRan = nullptr;  // first other goroutine this M executed while tainted
+  bool clonedFromTainted = false;  // this M's thread was cloned by a tainted M
   bool isTemplate = false;  // mstartfn == templateThread
   M* clonedBy = nullptr;    // the M whose newosproc created this M's thread
 };
