@@ -88,6 +88,10 @@ Outcome runProgram(const Program& p, Chooser& chooser, const RunConfig& cfg) {
   SimOptions so;
   so.step_budget = cfg.step_budget ? cfg.step_budget : stepBudget(p);
   so.record_trace = cfg.record_trace;
+  // One scheduling point stands for 1 us: sysmon's 20 us ticks and 10 ms
+  // forced preemption, and stop-the-world's 100 us loop, then happen after
+  // tens, thousands and hundreds of points.
+  so.step_ns = 1000;
   SimPlatform sim(chooser, so);
   gort::Config rc;
   rc.bugs = cfg.bugs;

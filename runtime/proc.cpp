@@ -36,6 +36,7 @@ const char* bugName(Bug b) {
     case Bug::issue20676: return "issue20676";
     case Bug::issue20458: return "issue20458";
     case Bug::asyncpreemptoff: return "asyncpreemptoff";
+    case Bug::issue6070: return "issue6070";
     case Bug::kCount: break;
   }
   return "?";
@@ -153,10 +154,14 @@ void Runtime::schedinit() {
   unlock(&sched_.lock);
 }
 
-// runtime.main: the main goroutine. sysmon is not modelled; init tasks do
-// not exist; when the program's main returns, the process exits.
+// runtime.main: the main goroutine. Starts sysmon (Config::sysmon); init
+// tasks do not exist; when the program's main returns, the process exits.
 void Runtime::runtimeMain() {
   mainStarted_ = true;
+  if (cfg_.sysmon) {
+    // Allocate a new m for sysmon; it runs without a P, so no write barriers.
+    systemstack([this] { newm(&Runtime::sysmon, nullptr); });
+  }
   if (main_) main_();
   event(Ev::mainexit);
   plat_.exitProcess(0);
@@ -787,6 +792,7 @@ void Runtime::pdestroy(P* pp) {
 P* Runtime::procresize(int32_t nprocs) {
   int32_t old = gomaxprocs_;
   if (old < 0 || nprocs <= 0 || nprocs > kMaxGomaxprocs) throw_("procresize: invalid arg");
+  lock(&allpLock_);
   // Grow allp if necessary (never beyond its reserved capacity).
   while (static_cast<int32_t>(allPs_.size()) < nprocs) {
     P* pp = new P;
@@ -797,6 +803,7 @@ P* Runtime::procresize(int32_t nprocs) {
   if (static_cast<int32_t>(allp_.size()) < nprocs) {
     for (int32_t i = static_cast<int32_t>(allp_.size()); i < nprocs; i++) allp_.push_back(allPs_[i]);
   }
+  unlock(&allpLock_);
   // initialize new P's
   for (int32_t i = old; i < nprocs; i++) {
     P* pp = allp_[i];
@@ -818,7 +825,11 @@ P* Runtime::procresize(int32_t nprocs) {
   // release resources from unused P's
   for (int32_t i = nprocs; i < old; i++) pdestroy(allp_[i]);
   // Trim allp.
-  if (static_cast<int32_t>(allp_.size()) > nprocs) allp_.resize(nprocs);
+  if (static_cast<int32_t>(allp_.size()) > nprocs) {
+    lock(&allpLock_);
+    allp_.resize(nprocs);
+    unlock(&allpLock_);
+  }
 
   P* runnablePs = nullptr;
   for (int32_t i = nprocs - 1; i >= 0; i--) {
@@ -1623,7 +1634,7 @@ std::string Runtime::dump() const {
              cg ? static_cast<long long>(cg->goid) : -1LL, mp->locks, mp->preemptoff[0] ? mp->preemptoff : "\"\"",
              mp->spinning ? 1 : 0, mp->blocked ? 1 : 0, mp->lockedg ? static_cast<long long>(mp->lockedg->goid) : -1LL,
              mp->lockedExt, mp->lockedInt, mp->exited ? "exited" : mp->threadStarted ? "started" : "NOT CREATED",
-             mp->isTemplate ? " (template thread)" : "", mp == m0_ ? " (m0)" : "");
+             mp->isTemplate ? " (template thread)" : mp->mstartfn == &Runtime::sysmon ? " (sysmon)" : "", mp == m0_ ? " (m0)" : "");
     out += buf;
   }
   for (G* gp : allgs_) {
@@ -1653,8 +1664,10 @@ std::string Runtime::describeAddr(const void* addr) const {
   if (addr == &newmHandoff_.wake.key) return "newmHandoff.wake";
   if (addr == &worldsemaLock_.key) return "worldsema.lock";
   if (addr == &allglock_.key) return "allglock";
+  if (addr == &allpLock_.key) return "allpLock";
   for (M* mp : allms_) {
     if (addr == &mp->park.key) return "m" + std::to_string(mp->id) + ".park";
+    if (addr == &mp->sleepword) return "m" + std::to_string(mp->id) + ".usleep";
   }
   return "";
 }

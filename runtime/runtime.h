@@ -101,6 +101,12 @@ enum class Bug : uint8_t {
   // at function prologues, never at user-code steps, so a goroutine spinning
   // on a flag that only a stopped goroutine would set blocks stop-the-world.
   asyncpreemptoff,
+  // golang/go#6070, worked around in Go 1.2+ by bracketing retake's P steal
+  // with incidlelocked(-1)/(+1). Switch: retake CASes a syscall P to _Pidle
+  // without the bracket, so the M returning from that syscall can park and
+  // checkdead can count zero running Ms before handoffp starts one: a false
+  // "all goroutines are asleep" or "checkdead: runnable g".
+  issue6070,
   kCount
 };
 const char* bugName(Bug b);
@@ -109,6 +115,7 @@ bool parseBugs(const std::string& list, uint32_t& set, std::string& error);
 
 struct Config {
   uint32_t bugs = 0;     // bit (1 << Bug) set = bug re-introduced
+  bool sysmon = true;    // start sysmon (as Go always does)
   int gomaxprocs = 4;    // initial GOMAXPROCS
   int maxmcount = 10000; // sched.maxmcount
   size_t stack_size = 0; // goroutine stack size (0 = Fiber default)
@@ -199,6 +206,7 @@ struct M {
   McallFn mcallfn = nullptr;// the function mcall asked g0 to run
   G* mcallg = nullptr;
   mutex* waitlock = nullptr;// gopark: the lock park_m releases once the g is parked
+  std::atomic<uint32_t> sleepword{0};  // usleep sleeps on it (nobody wakes it)
   // --- oracle bookkeeping (read by detectors, never by the protocol) ---
   bool threadCreated = false; // newosproc has asked the platform for its thread
   bool threadStarted = false; // its thread runs (mstart ran)
@@ -230,6 +238,13 @@ struct P {
   // [oracle] the M that holds this P in a local variable between taking it
   // from its last home (releasep, pidleget, a CAS) and giving it the next.
   M* holder = nullptr;
+  // sysmontick: sysmon's last observation of this P (retake).
+  struct {
+    uint32_t schedtick = 0;
+    int64_t schedwhen = 0;
+    uint32_t syscalltick = 0;
+    int64_t syscallwhen = 0;
+  } sysmontick;
   // gFree: dead Gs cached by this P (gfput/gfget).
   G* gFree = nullptr;
   int32_t gFreeN = 0;
@@ -486,6 +501,9 @@ class Runtime {
 
   void schedinit();
   void runtimeMain();
+  void sysmon();
+  uint32_t retake(int64_t now);
+  void usleep(int64_t us);
 
   Platform& plat_;
   Config cfg_;
@@ -499,6 +517,7 @@ class Runtime {
   racy<int32_t> gomaxprocs_;
   std::vector<P*> allPs_;   // owns every P ever made; allp_ is its first gomaxprocs entries
   mutex allglock_;
+  mutex allpLock_;
   int32_t newprocs_ = 0;
   M* m0_ = nullptr;
   bool mainStarted_ = false;

@@ -9,6 +9,21 @@
 // point and jumps to the earliest deadline when no thread is runnable, so a
 // run is a pure function of the program and the chooser. No wall-clock read.
 //
+// Scheduling points: syncPoint, futexsleep (blocking or not), futexwakeup,
+// osyield, newosproc, and a thread's exit (its entry returned). At each one,
+// in this order: the checker runs, the step counter and the clock advance,
+// timed waiters whose deadline passed wake (FIFO in order of sleeping), and
+// the Chooser picks the next thread (ChoicePoint::current is -1 if the
+// running thread blocked or exited). injectPreempt is not a scheduling point:
+// it only asks Chooser::choosePreempt.
+//
+// Threads and fibers: a thread starts on the fiber the executor created for
+// it (its g0), but the runtime moves each thread between its g0 and goroutine
+// fibers itself; it reports each such move with Platform::onFiberSwitch, and
+// the executor switches threads by switching from the fiber the running
+// thread is on to the fiber the next thread is on. Futex wakes are FIFO in
+// order of sleeping; there are no spurious wakeups.
+//
 // Hang verdicts (DESIGN.md "fuzz/sim"):
 //  * deadlock: no thread runnable and none in a timed wait;
 //  * stall:    nothing runnable, and time has had to jump forward over more
@@ -18,7 +33,11 @@
 //  * budget:   more scheduling points than step_budget (livelock).
 // A verdict, a runtime throw (Platform::fatal) or an invariant failure ends
 // the run: the executor switches back to the caller of run() for good and
-// abandons every fiber (their stacks go back to the pool).
+// abandons every fiber; run() destroys the fibers it created (their stacks
+// go back to the pool) before it returns. Goroutine fibers belong to the
+// runtime. A thread whose entry returns while the program has not called
+// exitProcess is an exited thread; if every thread exits that way the run
+// ends as a deadlock ("all threads exited").
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -51,7 +70,7 @@ struct SimOptions {
 // One line of the interleaving.
 struct TraceEvent {
   enum class Kind : uint8_t {
-    kSwitch,    // the chooser moved execution to `thread` (a = previous thread or -1)
+    kSwitch,    // the chooser moved execution to `thread` (a = previous thread)
     kRuntime,   // a runtime event: ev with a, b, c
     kBlock,     // `thread` blocked on a futex (a = timed 1/0)
     kWake,      // `thread` was woken (a = by thread a, -1 for a timeout)
@@ -59,13 +78,14 @@ struct TraceEvent {
     kExit,      // thread exited
     kPreempt,   // the chooser injected a preemption request at `site`
   };
-  uint64_t step;
+  uint64_t step;     // scheduling points so far (the event happened after `step` points)
   int64_t vtime;
   int thread;
   Kind kind;
-  gort::Site site;  // the thread's last site
-  gort::Ev ev;      // for kRuntime
+  gort::Site site;   // the thread's last site; Site::kCount if it has reached none yet
+  gort::Ev ev;       // for kRuntime; Ev::kCount otherwise
   int a, b, c;
+  bool operator==(const TraceEvent&) const = default;
 };
 
 struct RunResult {
@@ -111,6 +131,7 @@ class SimPlatform final : public gort::Platform {
   void futexwakeup(std::atomic<uint32_t>* addr, uint32_t cnt) override;
   void osyield() override;
   int64_t nanotime() override;
+  void onFiberSwitch(gort::Fiber* to) override;
   void syncPoint(gort::Site s) override;
   bool injectPreempt(gort::Site s) override;
   void event(gort::Ev e, int a, int b, int c) override;

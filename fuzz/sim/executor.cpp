@@ -1,0 +1,499 @@
+// fuzz/sim/executor.cpp — SimPlatform: Ms as fibers on one OS thread, a virtual clock, hang verdicts.
+//
+// The model. A run is a sequence of scheduling points. Between two points
+// exactly one thread runs, on whatever fiber it is on (its g0, or a goroutine
+// the runtime switched to and told us about with onFiberSwitch). At a point:
+//
+//   1. the checker (if any) looks at the runtime;              -> kInvariant
+//   2. step += 1; step > step_budget ends the run;             -> kBudget
+//   3. vtime += step_ns; timed waiters whose deadline passed wake, in the
+//      order they went to sleep;
+//   4. while nobody is runnable: if nobody has a deadline      -> kDeadlock
+//      else jump vtime to the earliest deadline and add the jump to
+//      `idle_ns`; idle_ns > stall_ns                           -> kStall
+//      else wake the waiters whose deadline that is;
+//   5. the Chooser picks a runnable thread; if it is not the running one,
+//      switch to the fiber that thread is on.
+//
+// Progress, for the stall rule, is a futexwakeup that woke somebody, a thread
+// start or a thread exit: each resets idle_ns to 0. So a thread that keeps
+// waking from timed waits while everybody else sleeps untimed (Go's
+// stopTheWorld polling every 100 us for a P that was leaked, #38931) is a
+// stall after stall_ns of virtual time; a program whose threads sleep with
+// timeouts but still wake each other is not.
+//
+// Determinism. No wall clock, no randomness here, no iteration over
+// pointer-keyed containers: threads live in a vector indexed by id, the
+// runnable set is a sorted vector of ids, and futex waiters are one FIFO vector
+// scanned linearly (a run has a handful of threads). Everything a run does is
+// a function of the program and the Chooser's answers.
+//
+// Cost. The hot path (a syncPoint that keeps the same thread) is an indirect
+// call to the chooser, a few compares, and a trace append when recording; it
+// allocates nothing once the vectors have grown. A thread switch adds one
+// fiber switch.
+//
+// Ending a run. Every verdict (and exitProcess) fills the RunResult on the
+// fiber that reached it, lets every local with heap storage die, and then
+// SwitchFinals to the driver; run() destroys the thread fibers it created
+// (suspended ones are simply abandoned — their frames never resume).
+#include "fuzz/sim/executor.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <string_view>
+
+#include "runtime/fiber.h"
+
+namespace schedfuzz {
+
+using gort::Ev;
+using gort::Fiber;
+using gort::Site;
+
+const char* verdictName(Verdict v) {
+  switch (v) {
+    case Verdict::kOk: return "ok";
+    case Verdict::kDeadlock: return "deadlock";
+    case Verdict::kStall: return "stall";
+    case Verdict::kBudget: return "budget";
+    case Verdict::kThrow: return "throw";
+    case Verdict::kInvariant: return "invariant";
+  }
+  return "?";
+}
+
+namespace {
+
+constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
+
+// Thread states. Transitions: kRunnable -> kBlocked (futexsleep with *addr ==
+// val), kBlocked -> kRunnable (futexwakeup or deadline), kRunnable -> kExited
+// (entry returned). A kExited thread never runs again.
+enum class TState : uint8_t {
+  kRunnable,  // may be chosen; the running thread is kRunnable while it runs
+  kBlocked,   // in waitq, sleeping on `waddr` (until `deadline` if >= 0)
+  kExited,    // its entry returned; its g0 fiber went back to the free list
+};
+
+const char* stateName(TState s) {
+  switch (s) {
+    case TState::kRunnable: return "runnable";
+    case TState::kBlocked: return "blocked";
+    case TState::kExited: return "exited";
+  }
+  return "?";
+}
+
+// Names handed to Fiber::SetName (TSan reports); built once, never freed.
+const char* fiberName(int mid) {
+  static const std::vector<std::string>* names = [] {
+    auto* v = new std::vector<std::string>;
+    for (int i = 0; i < 256; i++) v->push_back("M" + std::to_string(i));
+    return v;
+  }();
+  return mid >= 0 && mid < 256 ? (*names)[mid].c_str() : "M?";
+}
+
+std::string siteText(Site s) {
+  if (s == Site::kCount) return "(none)";
+  const gort::SiteInfo& si = gort::siteInfo(s);
+  return std::string(si.name) + " (" + si.func + ")";
+}
+
+[[noreturn]] void die(const char* what) {
+  std::fprintf(stderr, "schedfuzz executor: %s\n", what);
+  std::abort();
+}
+
+}  // namespace
+
+struct SimPlatform::Impl {
+  struct Thread {
+    int mid = 0;
+    TState state = TState::kRunnable;
+    const std::atomic<uint32_t>* waddr = nullptr;  // kBlocked: the futex word
+    int64_t deadline = -1;                          // kBlocked: wake at this vtime; -1 = untimed
+    void* tls = nullptr;
+    Fiber* g0 = nullptr;      // the fiber the executor created for the thread
+    Fiber* active = nullptr;  // the fiber the thread is on now (g0 or a goroutine)
+    Site last_site = Site::kCount;
+    ThreadEntry entry = nullptr;
+    void* arg = nullptr;
+  };
+
+  Impl(Chooser& c, SimOptions o) : chooser(c), opts(o) {
+    threads.reserve(64);
+    mids.reserve(64);
+    runnable.reserve(64);
+    waitq.reserve(64);
+    if (opts.record_trace) trace.reserve(4096);
+  }
+
+  Chooser& chooser;
+  SimOptions opts;
+  std::vector<Thread> threads;  // by thread id
+  std::vector<int> mids;        // thread id -> M id
+  std::vector<int> runnable;    // ids of kRunnable threads, ascending (includes the running one)
+  std::vector<int> waitq;       // ids of kBlocked threads, in the order they went to sleep
+  std::vector<TraceEvent> trace;
+  std::vector<Fiber*> all_fibers;   // every fiber created by this executor (destroyed by run())
+  std::vector<Fiber*> free_fibers;  // g0s of exited threads: not running, ready for Reset
+  Fiber* driver = nullptr;
+  int cur = -1;                     // the running thread
+  uint64_t step = 0;
+  int64_t vtime = 0;
+  int64_t next_deadline = kNever;   // earliest deadline in waitq; kNever if no timed waiter
+  int64_t idle_ns = 0;              // virtual time jumped over since the last progress
+  bool started = false;
+  RunResult result;
+
+  Checker checker;
+  std::function<std::string()> dumper;
+  std::function<std::string(const void*)> namer;
+  std::string ck_kind, ck_msg;  // the checker's out-parameters, reused every step
+
+  // --- trace ---------------------------------------------------------------
+  void record(TraceEvent::Kind k, int tid, int a = 0, int b = 0, int c = 0, Ev ev = Ev::kCount) {
+    if (!opts.record_trace) return;
+    trace.push_back(TraceEvent{step, vtime, tid, k, threads[tid].last_site, ev, a, b, c});
+  }
+
+  // --- runnable set and wait queue --------------------------------------------
+  void makeRunnable(int tid) {
+    threads[tid].state = TState::kRunnable;
+    runnable.insert(std::upper_bound(runnable.begin(), runnable.end(), tid), tid);
+  }
+  void removeRunnable(int tid) {
+    auto it = std::lower_bound(runnable.begin(), runnable.end(), tid);
+    if (it == runnable.end() || *it != tid) die("removeRunnable: thread not runnable");
+    runnable.erase(it);
+  }
+
+  // Wake (in sleeping order) the waiters for which pred(thread) holds, at most
+  // max of them; `by` is the waker's id (-1: a timeout). Returns how many woke.
+  template <typename Pred>
+  uint32_t wakeWhere(Pred pred, uint32_t max, int by) {
+    uint32_t n = 0;
+    size_t w = 0;
+    int64_t nd = kNever;
+    for (size_t i = 0; i < waitq.size(); i++) {
+      int tid = waitq[i];
+      Thread& t = threads[tid];
+      if (n < max && pred(t)) {
+        t.waddr = nullptr;
+        t.deadline = -1;
+        makeRunnable(tid);
+        record(TraceEvent::Kind::kWake, tid, by);
+        n++;
+        continue;
+      }
+      if (t.deadline >= 0) nd = std::min(nd, t.deadline);
+      waitq[w++] = tid;
+    }
+    waitq.resize(w);
+    next_deadline = nd;
+    return n;
+  }
+  void wakeTimedOut() {
+    int64_t now = vtime;
+    wakeWhere([now](const Thread& t) { return t.deadline >= 0 && t.deadline <= now; },
+              std::numeric_limits<uint32_t>::max(), -1);
+  }
+
+  // --- threads -------------------------------------------------------------
+  static void threadMain(void* p) {
+    Impl* im = static_cast<Impl*>(p);
+    int tid = im->cur;
+    ThreadEntry entry = im->threads[tid].entry;
+    void* arg = im->threads[tid].arg;
+    Fiber* g0 = im->threads[tid].g0;
+    entry(arg, g0);
+    im->threadExit();
+  }
+
+  int spawn(int mid, ThreadEntry entry, void* arg) {
+    Fiber* f;
+    if (!free_fibers.empty()) {
+      f = free_fibers.back();
+      free_fibers.pop_back();
+      f->Reset(&threadMain, this);
+    } else {
+      f = Fiber::Create(&threadMain, this);
+      all_fibers.push_back(f);
+    }
+    f->SetName(fiberName(mid));
+    int tid = int(threads.size());
+    Thread t;
+    t.mid = mid;
+    t.g0 = f;
+    t.active = f;
+    t.entry = entry;
+    t.arg = arg;
+    threads.push_back(t);
+    mids.push_back(mid);
+    makeRunnable(tid);
+    idle_ns = 0;  // progress
+    record(TraceEvent::Kind::kStart, tid, mid);
+    chooser.onThreadCreated(tid);
+    return tid;
+  }
+
+  [[noreturn]] void threadExit() {
+    int tid = cur;
+    {
+      Thread& t = threads[tid];
+      if (t.active != t.g0) die("a thread's entry returned on a fiber other than its g0 (missed onFiberSwitch?)");
+      t.state = TState::kExited;
+      t.tls = nullptr;
+    }
+    removeRunnable(tid);
+    idle_ns = 0;  // progress
+    record(TraceEvent::Kind::kExit, tid);
+    int next = pick();
+    Fiber* me = threads[tid].g0;
+    threads[tid].g0 = threads[tid].active = nullptr;
+    // Not running on `me` any more once SwitchFinal is done, and nothing runs in between.
+    free_fibers.push_back(me);
+    cur = next;
+    Fiber::SwitchFinal(me, threads[next].active);
+  }
+
+  // --- the scheduling point ------------------------------------------------
+  // The running thread's state is up to date (kRunnable, or it just blocked or
+  // exited). Returns the thread to run next; records the switch if it changes.
+  int pick() {
+    if (checker) runChecker();
+    if (++step > opts.step_budget) {
+      char msg[160];
+      std::snprintf(msg, sizeof msg,
+                    "step budget exhausted: more than %" PRIu64 " scheduling points (livelock)",
+                    opts.step_budget);
+      conclude(Verdict::kBudget, "hang: step budget", {}, msg);
+    }
+    vtime += opts.step_ns;
+    if (vtime >= next_deadline) wakeTimedOut();
+    while (runnable.empty()) {
+      if (next_deadline == kNever) concludeDeadlock();
+      idle_ns += next_deadline - vtime;
+      vtime = next_deadline;
+      if (idle_ns > opts.stall_ns) concludeStall();
+      wakeTimedOut();
+    }
+    const Thread& t = threads[cur];
+    ChoicePoint cp{step, t.state == TState::kRunnable ? cur : -1,
+                   std::span<const int>(runnable.data(), runnable.size()), t.last_site};
+    int next = chooser.chooseThread(cp);
+    if (next < 0 || next >= int(threads.size()) || threads[next].state != TState::kRunnable)
+      die("the chooser picked a thread that is not runnable");
+    if (next != cur) record(TraceEvent::Kind::kSwitch, next, cur);
+    return next;
+  }
+
+  // A scheduling point on the running thread, which may have blocked.
+  void reschedule() {
+    int prev = cur;
+    int next = pick();
+    if (next == prev) return;  // kept running, or woke from its own timeout
+    cur = next;
+    Fiber::Switch(threads[prev].active, threads[next].active);
+    // Resumed: whoever switched here set cur back to prev.
+  }
+
+  void runChecker() {
+    ck_kind.clear();
+    ck_msg.clear();
+    if (!checker(ck_kind, ck_msg)) conclude(Verdict::kInvariant, "invariant: ", ck_kind, ck_msg);
+  }
+
+  // --- ending the run ------------------------------------------------------
+  [[noreturn]] void concludeDeadlock() {
+    int blocked = 0, exited = 0;
+    for (const Thread& t : threads) {
+      blocked += t.state == TState::kBlocked;
+      exited += t.state == TState::kExited;
+    }
+    char msg[200];
+    if (blocked == 0)
+      std::snprintf(msg, sizeof msg, "deadlock: all %d threads exited without exitProcess", exited);
+    else
+      std::snprintf(msg, sizeof msg,
+                    "deadlock: no thread runnable and none in a timed wait (%d blocked, %d exited)",
+                    blocked, exited);
+    conclude(Verdict::kDeadlock, "hang: deadlock", {}, msg);
+  }
+
+  [[noreturn]] void concludeStall() {
+    char msg[240];
+    int n = std::snprintf(msg, sizeof msg,
+                          "stall: %" PRId64 " ns of virtual time without progress (limit %" PRId64
+                          " ns), only timed wakeups; timed waiters:",
+                          idle_ns, opts.stall_ns);
+    for (size_t tid = 0; tid < threads.size(); tid++) {
+      if (threads[tid].state != TState::kBlocked || threads[tid].deadline < 0 || n >= int(sizeof msg)) continue;
+      n += std::snprintf(msg + n, sizeof msg - n, " T%zu", tid);
+    }
+    conclude(Verdict::kStall, "hang: stall", {}, msg);
+  }
+
+  // Fills the result (all heap-owning temporaries die inside fill()), then
+  // leaves the running fiber for good.
+  [[noreturn]] void conclude(Verdict v, std::string_view kind, std::string_view kind_suffix,
+                             std::string_view msg) {
+    fill(v, kind, kind_suffix, msg);
+    Fiber::SwitchFinal(threads[cur].active, driver);
+  }
+
+  [[gnu::noinline]] void fill(Verdict v, std::string_view kind, std::string_view kind_suffix,
+                              std::string_view msg) {
+    result.verdict = v;
+    result.kind.assign(kind).append(kind_suffix);
+    result.message.assign(msg);
+    for (char& ch : result.message)
+      if (ch == '\n' || ch == '\r') ch = ' ';
+    while (!result.message.empty() && result.message.back() == ' ') result.message.pop_back();
+    result.steps = step;
+    result.vtime = vtime;
+    result.dump = v == Verdict::kOk ? std::string() : dumpThreads();
+    if (v != Verdict::kOk && dumper) result.dump += dumper();
+  }
+
+  std::string dumpThreads() {
+    std::string out;
+    char line[256];
+    std::snprintf(line, sizeof line, "threads: %zu (running T%d) step %" PRIu64 " vtime %" PRId64 " ns\n",
+                  threads.size(), cur, step, vtime);
+    out += line;
+    for (size_t tid = 0; tid < threads.size(); tid++) {
+      const Thread& t = threads[tid];
+      std::snprintf(line, sizeof line, "  T%zu M%d %s", tid, t.mid,
+                    int(tid) == cur && t.state == TState::kRunnable ? "running" : stateName(t.state));
+      out += line;
+      if (t.state == TState::kBlocked) {
+        std::string name = namer ? namer(t.waddr) : std::string();
+        std::snprintf(line, sizeof line, " on futex %s%s%p", name.c_str(), name.empty() ? "" : " ",
+                      static_cast<const void*>(t.waddr));
+        out += line;
+        if (t.deadline >= 0) {
+          std::snprintf(line, sizeof line, " until %" PRId64 " ns", t.deadline);
+          out += line;
+        } else {
+          out += " (no deadline)";
+        }
+      }
+      out += " at ";
+      out += siteText(t.last_site);
+      out += '\n';
+    }
+    return out;
+  }
+};
+
+// ---------------------------------------------------------------------------
+
+SimPlatform::SimPlatform(Chooser& chooser, SimOptions opts)
+    : impl_(std::make_unique<Impl>(chooser, opts)) {}
+
+SimPlatform::~SimPlatform() {
+  // run() destroys its fibers; this covers a SimPlatform that was never run.
+  for (Fiber* f : impl_->all_fibers) Fiber::Destroy(f);
+}
+
+RunResult SimPlatform::run(ThreadEntry entry, void* arg) {
+  Impl& im = *impl_;
+  if (im.started) die("SimPlatform::run called twice");
+  im.started = true;
+  im.driver = Fiber::ForThisThread();
+  im.cur = im.spawn(0, entry, arg);
+  Fiber::Switch(im.driver, im.threads[im.cur].g0);
+  // Only conclude() switches back here, for good. Every thread fiber is
+  // suspended (abandoned) or finished; none is running.
+  for (Fiber* f : im.all_fibers) Fiber::Destroy(f);
+  im.all_fibers.clear();
+  im.free_fibers.clear();
+  for (Impl::Thread& t : im.threads) t.g0 = t.active = nullptr;
+  return im.result;
+}
+
+void SimPlatform::setChecker(Checker c) { impl_->checker = std::move(c); }
+void SimPlatform::setDumper(std::function<std::string()> d) { impl_->dumper = std::move(d); }
+void SimPlatform::setAddrNamer(std::function<std::string(const void*)> n) { impl_->namer = std::move(n); }
+const std::vector<TraceEvent>& SimPlatform::trace() const { return impl_->trace; }
+const std::vector<int>& SimPlatform::mids() const { return impl_->mids; }
+
+void SimPlatform::newosproc(int mid, ThreadEntry entry, void* arg) {
+  impl_->spawn(mid, entry, arg);
+  impl_->reschedule();
+}
+
+void* SimPlatform::tlsGet() { return impl_->cur >= 0 ? impl_->threads[impl_->cur].tls : nullptr; }
+void SimPlatform::tlsSet(void* v) {
+  if (impl_->cur < 0) die("tlsSet outside a thread");
+  impl_->threads[impl_->cur].tls = v;
+}
+
+void SimPlatform::futexsleep(std::atomic<uint32_t>* addr, uint32_t val, int64_t ns) {
+  Impl& im = *impl_;
+  int tid = im.cur;
+  if (addr->load(std::memory_order_relaxed) == val) {
+    Impl::Thread& t = im.threads[tid];
+    t.state = TState::kBlocked;
+    t.waddr = addr;
+    t.deadline = ns < 0 ? -1 : (ns > kNever - im.vtime ? kNever - 1 : im.vtime + ns);
+    if (t.deadline >= 0) im.next_deadline = std::min(im.next_deadline, t.deadline);
+    im.removeRunnable(tid);
+    im.waitq.push_back(tid);
+    im.record(TraceEvent::Kind::kBlock, tid, ns >= 0);
+  }
+  im.reschedule();
+}
+
+void SimPlatform::futexwakeup(std::atomic<uint32_t>* addr, uint32_t cnt) {
+  Impl& im = *impl_;
+  if (cnt > 0 && !im.waitq.empty()) {
+    const std::atomic<uint32_t>* a = addr;
+    if (im.wakeWhere([a](const Impl::Thread& t) { return t.waddr == a; }, cnt, im.cur) > 0)
+      im.idle_ns = 0;  // progress
+  }
+  im.reschedule();
+}
+
+void SimPlatform::osyield() { impl_->reschedule(); }
+
+int64_t SimPlatform::nanotime() { return impl_->vtime; }
+
+void SimPlatform::onFiberSwitch(gort::Fiber* to) {
+  if (impl_->cur < 0) die("onFiberSwitch outside a thread");
+  impl_->threads[impl_->cur].active = to;
+}
+
+void SimPlatform::syncPoint(Site s) {
+  impl_->threads[impl_->cur].last_site = s;
+  impl_->reschedule();
+}
+
+bool SimPlatform::injectPreempt(Site s) {
+  Impl& im = *impl_;
+  im.threads[im.cur].last_site = s;
+  bool p = im.chooser.choosePreempt(im.step, im.cur, s);
+  if (p) im.record(TraceEvent::Kind::kPreempt, im.cur);
+  return p;
+}
+
+void SimPlatform::event(Ev e, int a, int b, int c) {
+  impl_->record(TraceEvent::Kind::kRuntime, impl_->cur, a, b, c, e);
+}
+
+void SimPlatform::fatal(const char* kind, const char* msg) {
+  impl_->conclude(Verdict::kThrow, kind && *kind ? kind : "throw", {}, msg ? msg : "");
+}
+
+void SimPlatform::exitProcess(int code) {
+  impl_->result.exit_code = code;
+  impl_->conclude(Verdict::kOk, "", {}, "");
+}
+
+}  // namespace schedfuzz

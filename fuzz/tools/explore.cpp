@@ -1,0 +1,259 @@
+// fuzz/tools/explore.cpp — schedfuzz-explore: search schedules with a seeded strategy (random walk or PCT) until a finding.
+//
+// libFuzzer searches the byte space, where the program and its schedule
+// mutate together. This tool searches the schedule space of one program (or
+// of fresh random programs) with the classic controlled-concurrency
+// strategies instead, which is how the #38931 race is found from nothing:
+//
+//  1. Pick the program: the --program file, or decode 4..64 seeded-random
+//     bytes with the target's alphabet and drop the decoded choices.
+//  2. Run it under the strategy wrapped in RecordingChooser. Run i's
+//     generators are seeded from (seed, i) alone, so any run can be redone
+//     without the runs before it.
+//  3. On the first finding, turn the record into a choice stream
+//     (RecordingChooser::toChoices), which makes the finding a plain input:
+//     the same program plus those choices. Replay it with ByteChooser, check
+//     that it gives the same verdict kind, write PREFIX.bin / PREFIX.txt, and
+//     print the report.
+//
+// Every run is deterministic; only the wall clock (read between runs, for
+// --seconds and exec/s) differs between two invocations. PCT needs the run
+// length k: it is measured by one run of the program under the default
+// policy (ByteChooser with no entries), once per program.
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "fuzz/choosers.h"
+#include "fuzz/harness.h"
+#include "fuzz/tools/common.h"
+
+namespace schedfuzz::tools {
+namespace {
+
+const ToolInfo kTool = {
+    "schedfuzz-explore",
+    kExplore,
+    "--strategy=random|pct [flags]",
+    "Runs a program again and again under a seeded scheduling strategy until a run\n"
+    "is a finding: random (a random walk: at each scheduling point switch to a random\n"
+    "thread with --switch-prob, at each PreemptPoint preempt with --preempt-prob) or\n"
+    "pct (Burckhardt et al., ASPLOS 2010, with --depth). The program is --program, or\n"
+    "a fresh random program per run (4..64 random bytes decoded with --target's\n"
+    "alphabet, lockosthread by default, choices dropped). The first finding is turned\n"
+    "into a reproducer (the program plus the recorded schedule as a choice stream),\n"
+    "checked by replaying it, and written to PREFIX.bin and PREFIX.txt.",
+    "\noutput (one event word per line, greppable):\n"
+    "  INITED <settings>                          before the first run\n"
+    "  #<runs> PULSE <exec/s> exec/s findings 0   every --progress-every runs\n"
+    "  FOUND <kind> after <runs> runs, <seconds> s\n"
+    "  VERIFIED ... | MISMATCH ...                the reproducer's replay\n"
+    "  WROTE <PREFIX>.bin ... <PREFIX>.txt        then the finding's report\n"
+    "  DONE <runs> runs, no finding\n"
+    "  RESULT strategy=S depth=D seed=S found=0|1 runs=N seconds=T kind=<kind|none>   always last\n"
+    "\nexit status: 0 no finding, 1 finding, 2 usage or input error.\n",
+};
+
+// Counts what PCT needs to know about a run's length.
+class CountingChooser final : public Chooser {
+ public:
+  explicit CountingChooser(Chooser& inner) : inner_(inner) {}
+  int chooseThread(const ChoicePoint& cp) override {
+    points++;
+    return inner_.chooseThread(cp);
+  }
+  bool choosePreempt(uint64_t step, int thread, gort::Site site) override {
+    preempts++;
+    return inner_.choosePreempt(step, thread, site);
+  }
+  void onThreadCreated(int t) override { inner_.onThreadCreated(t); }
+  uint64_t points = 0, preempts = 0;
+
+ private:
+  Chooser& inner_;
+};
+
+struct Calibration {
+  uint64_t steps = 1, preempts = 1;
+};
+
+// One run under the default policy: how many scheduling points and
+// PreemptPoints a fair schedule of p takes.
+Calibration calibrate(const Program& p, const RunConfig& cfg) {
+  ByteChooser none({});
+  CountingChooser counting(none);
+  RunConfig c = cfg;
+  c.record_trace = false;
+  runProgram(p, counting, c);
+  return {std::max<uint64_t>(counting.points, 1), std::max<uint64_t>(counting.preempts, 1)};
+}
+
+std::unique_ptr<Chooser> makeStrategy(const Options& opts, uint64_t seed, const Calibration& cal) {
+  if (opts.strategy == "random") return std::make_unique<RandomWalkChooser>(seed, opts.switch_prob, opts.preempt_prob);
+  PctChooser::PreemptOptions po;
+  po.expected_preempts = opts.expected_steps ? 0 : cal.preempts;
+  return std::make_unique<PctChooser>(seed, static_cast<int>(opts.depth),
+                                      opts.expected_steps ? opts.expected_steps : cal.steps, po);
+}
+
+Program randomProgram(uint64_t seed, const Alphabet& alphabet) {
+  Rng rng(seed);
+  std::vector<uint8_t> bytes(4 + rng.below(61));
+  for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng.next());
+  Program p = decode(bytes, alphabet);
+  p.choices.clear();
+  return p;
+}
+
+std::string secondsText(double s) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%.3f", s);
+  return buf;
+}
+
+int run(int argc, char** argv) {
+  Options opts;
+  std::string err;
+  if (!parseFlags(kTool, argc, argv, opts, err)) usageError(kTool, err);
+  if (opts.help) {
+    fputs(helpText(kTool).c_str(), stdout);
+    return 0;
+  }
+  if (!opts.strategy_set) usageError(kTool, "--strategy: expected --strategy=random or --strategy=pct (see --help)");
+  if (opts.strategy != "random" && opts.strategy != "pct") {
+    usageError(kTool, "--strategy=" + opts.strategy + ": expected random or pct");
+  }
+  if (!opts.inputs.empty()) {
+    usageError(kTool, "unexpected argument '" + opts.inputs[0] + "'; the program is given as --program=FILE");
+  }
+  RunConfig cfg;
+  const Target* target = nullptr;
+  if (!runConfig(opts, cfg, err) || !targetFromFlag(opts, target, err)) usageError(kTool, err);
+  cfg.record_trace = false;  // a trace is only needed for the report; the finding is re-run with one
+
+  Input fixed;
+  bool have_program = !opts.program.empty();
+  if (opts.program_set && opts.program.empty()) usageError(kTool, "--program=: expected --program=FILE");
+  if (have_program) {
+    if (!loadInput(opts.program, target, fixed, err)) usageError(kTool, "--program: " + err);
+    target = fixed.target;
+  }
+  if (target == nullptr) target = findTarget("lockosthread");
+  std::string prefix = opts.out_set ? opts.out : "finding";
+  if (prefix.empty()) usageError(kTool, "--out=: expected --out=PREFIX");
+
+  Calibration fixed_cal;
+  if (have_program && opts.strategy == "pct" && !opts.expected_steps) fixed_cal = calibrate(fixed.program, cfg);
+
+  std::string settings = "strategy=" + opts.strategy;
+  if (opts.strategy == "pct") {
+    settings += " depth=" + std::to_string(opts.depth) + " expected-steps=" +
+                (opts.expected_steps ? std::to_string(opts.expected_steps)
+                 : have_program     ? std::to_string(fixed_cal.steps) + " (measured)"
+                                    : std::string("measured per program"));
+  } else {
+    char probs[96];
+    snprintf(probs, sizeof probs, " switch-prob=%g preempt-prob=%g", opts.switch_prob, opts.preempt_prob);
+    settings += probs;
+  }
+  settings += " seed=" + std::to_string(opts.seed) + " target=" + target->name +
+              " program=" + (have_program ? opts.program : std::string("random")) +
+              " bugs=" + (cfg.bugs ? bugList(cfg.bugs) : std::string("none")) + (cfg.detectors.strict ? " strict" : "") +
+              " runs=" + (opts.runs ? std::to_string(opts.runs) : std::string("unlimited")) +
+              " seconds=" + (opts.seconds > 0 ? secondsText(opts.seconds) : std::string("unlimited"));
+  printf("INITED %s\n", settings.c_str());
+  fflush(stdout);
+
+  auto result = [&](bool found, uint64_t runs, double secs, const std::string& kind) {
+    printf("RESULT strategy=%s depth=%" PRIu64 " seed=%" PRIu64 " found=%d runs=%" PRIu64 " seconds=%s kind=%s\n",
+           opts.strategy.c_str(), opts.depth, opts.seed, found ? 1 : 0, runs, secondsText(secs).c_str(),
+           kind.empty() ? "none" : kind.c_str());
+    fflush(stdout);
+  };
+
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
+  double elapsed = 0;
+  uint64_t runs = 0;
+  for (;; runs++) {
+    // Between runs: the only place the wall clock is read.
+    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    if (opts.progress_every && runs && runs % opts.progress_every == 0) {
+      printf("#%" PRIu64 " PULSE %.0f exec/s findings 0\n", runs, elapsed > 0 ? double(runs) / elapsed : 0.0);
+      fflush(stdout);
+    }
+    if (opts.runs && runs >= opts.runs) break;
+    if (opts.seconds > 0 && elapsed >= opts.seconds) break;
+
+    Program p = have_program ? fixed.program : randomProgram(mixSeed(opts.seed, runs, 0), target->alphabet);
+    Calibration cal = fixed_cal;
+    if (!have_program && opts.strategy == "pct" && !opts.expected_steps) cal = calibrate(p, cfg);
+    const uint64_t strategy_seed = mixSeed(opts.seed, runs, 1);
+    std::unique_ptr<Chooser> strategy = makeStrategy(opts, strategy_seed, cal);
+    RecordingChooser rec(*strategy);
+    Outcome o = runProgram(p, rec, cfg);
+    std::string kind = findingKind(o, cfg);
+    if (kind.empty()) continue;
+
+    runs++;
+    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    printf("FOUND %s after %" PRIu64 " runs, %s s\n", kind.c_str(), runs, secondsText(elapsed).c_str());
+
+    // The reproducer: the same program, steered by the recorded schedule.
+    std::optional<std::vector<Choice>> choices = rec.toChoices();
+    Program repro = p;
+    bool representable = choices.has_value();
+    if (choices) repro.choices = *choices;
+    std::string why = representable ? checkProgram(repro, &target->alphabet) : "a thread id above 255";
+    Outcome shown;
+    bool verified = false;
+    if (why.empty()) {
+      Outcome r = replay(repro, cfg, /*record_trace=*/true);
+      std::string rkind = findingKind(r, cfg);
+      verified = rkind == kind;
+      if (verified) {
+        printf("VERIFIED the reproducer (%zu choices) replays as %s\n", repro.choices.size(), kind.c_str());
+        shown = std::move(r);
+      } else {
+        printf("MISMATCH the reproducer (%zu choices) replays as '%s', not '%s'\n", repro.choices.size(),
+               rkind.empty() ? "ok" : rkind.c_str(), kind.c_str());
+      }
+    } else {
+      printf("MISMATCH the schedule does not fit a v1 input (%s); the files hold it cut to the format's limits\n",
+             why.c_str());
+    }
+    if (!verified) {
+      // Show the run as the strategy made it (it is deterministic: redo it with a trace).
+      std::unique_ptr<Chooser> again = makeStrategy(opts, strategy_seed, cal);
+      RunConfig traced = cfg;
+      traced.record_trace = true;
+      shown = runProgram(p, *again, traced);
+    }
+    std::vector<uint8_t> bin = encode(repro, target->alphabet);
+    Program written = decode(bin, target->alphabet);  // what the files hold (clamped if it did not fit)
+    if (!writeFile(prefix + ".bin", std::string(bin.begin(), bin.end()), err) ||
+        !writeFile(prefix + ".txt", toText(written), err)) {
+      fflush(stdout);
+      usageError(kTool, "--out: " + err);
+    }
+    printf("WROTE %s.bin (%zu bytes, target %s) and %s.txt (%s)\n", prefix.c_str(), bin.size(), target->name,
+           prefix.c_str(), sizeLine(written, *target).c_str());
+    ReportOptions ro;
+    ro.target = target->fuzzer;
+    ro.input_path = prefix + ".txt";
+    std::string report = formatReport(written, shown, cfg, ro);
+    fwrite(report.data(), 1, report.size(), stdout);
+    result(true, runs, elapsed, kind);
+    return 1;
+  }
+  printf("DONE %" PRIu64 " runs, no finding\n", runs);
+  result(false, runs, elapsed, "");
+  return 0;
+}
+
+}  // namespace
+}  // namespace schedfuzz::tools
+
+int main(int argc, char** argv) { return schedfuzz::tools::run(argc, argv); }
