@@ -19,11 +19,15 @@ struct Interp {
   gort::Platform* plat = nullptr;
   const Program* prog = nullptr;
   gort::Runtime::WaitGroup wg;
-  int live = 0;  // goroutines started for scripts (capped by kMaxGoroutines)
+  int started = 0;  // goroutines started for scripts (capped by kMaxGoroutines)
+  int live = 0;     // started and not finished
+  int waiting = 0;  // live goroutines inside a wait op
+  bool flags[16] = {};
 
   void runScript(int idx);
   void spawn(int idx) {
-    if (live >= kMaxGoroutines) return;
+    if (started >= kMaxGoroutines) return;
+    started++;
     live++;
     rt->wgAdd(wg, 1);
     rt->Go([this, idx] { runScript(idx); });
@@ -57,7 +61,20 @@ void Interp::runScript(int idx) {
         rt->SyscallBlock([self, steps] { syscallBody(self, steps); });
         break;
       }
+      case Op::kWait:
+        // User code spinning on a flag (the #10958 shape). It gives up when
+        // every other live goroutine is waiting too, so a program whose
+        // flags nobody sets still ends on a fair schedule.
+        waiting++;
+        while (!flags[ins.arg] && waiting < live) rt->UserStep();
+        waiting--;
+        break;
+      case Op::kSignal:
+        plat->syncPoint(gort::Site::user_shared);
+        flags[ins.arg] = true;
+        break;
       case Op::kExit:
+        live--;
         rt->wgDone(wg);
         rt->Goexit();
         return;  // not reached
@@ -68,6 +85,7 @@ void Interp::runScript(int idx) {
       case Op::kCount: break;
     }
   }
+  live--;
   rt->wgDone(wg);
 }
 

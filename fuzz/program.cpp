@@ -20,6 +20,7 @@ namespace {
 
 constexpr const char* kOpNames[] = {
     "lock", "unlock", "gosched", "go", "newm", "stw", "syscall", "exit", "spin", "gomaxprocs", "syscallblock",
+    "wait", "signal",
 };
 static_assert(std::size(kOpNames) == static_cast<size_t>(Op::kCount));
 
@@ -52,6 +53,8 @@ bool opHasArg(Op op) {
     case Op::kSpin:
     case Op::kGomaxprocs:
     case Op::kSyscallBlock:
+    case Op::kWait:
+    case Op::kSignal:
       return true;
     default:
       return false;
@@ -501,6 +504,9 @@ uint64_t scriptCost(const Script& s) {
   for (const Instr& in : s.ops) {
     cost += 4000;
     if (in.op == Op::kSpin || in.op == Op::kSyscall || in.op == Op::kSyscallBlock) cost += 500ull * (in.arg + 1);
+    // A wait may spin until sysmon's forced preemption (10 ms, 10000 points)
+    // lets the signalling goroutine run.
+    if (in.op == Op::kWait) cost += 30000;
   }
   return cost;
 }

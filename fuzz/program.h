@@ -24,10 +24,12 @@ enum class Op : uint8_t {
   kSpin,        // arg+1 steps of user code (each an async preemption point)
   kGomaxprocs,  // runtime.GOMAXPROCS(1 + arg % 4)
   kSyscallBlock,// entersyscallblock (P handed off at once); arg user steps; exitsyscall
+  kWait,        // spin (user steps) until flag arg is set, or until every other live script goroutine waits too
+  kSignal,      // set flag arg
   kCount
 };
-const char* opName(Op op);  // "lock", "unlock", "gosched", "go", "newm", "stw", "syscall", "exit", "spin", "gomaxprocs", "syscallblock"
-bool opHasArg(Op op);       // go, syscall, spin, gomaxprocs, syscallblock
+const char* opName(Op op);  // "lock", "unlock", "gosched", "go", "newm", "stw", "syscall", "exit", "spin", "gomaxprocs", "syscallblock", "wait", "signal"
+bool opHasArg(Op op);       // go, syscall, spin, gomaxprocs, syscallblock, wait, signal
 
 struct Instr {
   Op op = Op::kSpin;

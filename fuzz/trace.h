@@ -8,15 +8,29 @@
 //    it, one column per thread (M), one row per event in step order, so a
 //    person can put it beside that diagram and recognise the race:
 //
-//      step     us | M0                  | M1                  | M2
-//      ------------+---------------------+---------------------+-----------
-//        11    1.1 | haveTemplateThread  |                     |
-//                  |   0->1              |                     |
-//        14    1.4 | ! preempt request   |                     |
-//                  |   @newm             |                     |
-//        15    1.5 |                     | > preempted G2 at   |
+//      step | M0                       | M1                       | M2
+//      -----+--------------------------+--------------------------+--------------
+//         6 | haveTemplateThread 0->1  |                          |
+//         7 |                          | > haveTemplateThread==1, |
+//           |                          |   skip                   |
+//         8 |                          |                          | > preempt request -> G1
 //      ...
+//        10 | > preempted G1 at newm   |                          |
+//        11 | gcstopm P0 -> _Pgcstop   |                          |
+//        12 | ... waits @notesleep     |                          |
+//        13 |                          | > ! preempt request      |
+//           |                          |   @user                  |
+//      ...
+//        15 |                          | newm: M3 (nextp=P1)      |
+//           |                          |   queued on newmHandoff  |
+//        17 |                          | ... waits @notesleep     |
+//      ...
+//           |                          |                          | ^ 3 rows repeated 499x
 //
+//    (tests/trace_test.cpp pins the whole of this trace, Issue38931Golden.)
+//
+//    The gutter shows the event's step (scheduling points so far; several
+//    events can share one) and, with show_time, its virtual time in µs.
 //    A row's text sits in the column of the thread it is about: runtime
 //    events, preemptions, blocks and exits in the thread that did them; a
 //    wake in the woken thread's column ("<- woken by M0"); a start in the new
@@ -39,12 +53,13 @@
 //    table is simply wider than the terminal.
 //
 //    ASCII by default (CI logs, any terminal); unicode on request. In
-//    unicode, "⚡" counts two terminal columns (wcwidth and every current
-//    terminal agree), so columns stay aligned.
+//    unicode, "⚡" counts two terminal columns, as glibc's wcwidth says and
+//    current terminals draw it, so columns stay aligned there.
 //
 //  * formatFlat: one event per line, "<step> <vtime ns> M<id> <text>", with
 //    fixed event words (switch, preempt, block, wake, start, exit, and the
-//    runtime event's name). Nothing folded or cut: for byte-for-byte
+//    runtime event's name), then "@<site>" (the thread's last site, by enum
+//    name) when it has one. Nothing folded or cut: for byte-for-byte
 //    determinism checks and diffs between two runs.
 //
 //  * chromeTraceJson: the Chrome trace event format, for Perfetto

@@ -1574,7 +1574,13 @@ void Runtime::Gosched() { mcall(&Runtime::gosched_m); }
 // Goexit terminates the goroutine that calls it (goexit1).
 void Runtime::Goexit() { mcallFinal(&Runtime::goexit0); }
 
-void Runtime::UserStep() { PreemptPoint(Site::user_step); }
+// A step of user code runs in parallel with every other M: it is a
+// scheduling point (so a goroutine spinning in user code cannot monopolise
+// the executor) and an async preemption point.
+void Runtime::UserStep() {
+  SyncPoint(Site::user_step);
+  PreemptPoint(Site::user_step);
+}
 void Runtime::UserCall() { PreemptPoint(Site::user_call); }
 int64_t Runtime::goid() { return getg()->goid; }
 int64_t Runtime::mid() { return getm()->id; }

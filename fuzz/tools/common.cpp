@@ -1,6 +1,8 @@
 // fuzz/tools/common.cpp — flag parsing and help from the flag table, targets, input loading.
 #include "fuzz/tools/common.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cinttypes>
 #include <cmath>
@@ -10,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <string_view>
 
 #include "fuzz/choosers.h"
 #include "runtime/runtime.h"
@@ -247,7 +250,11 @@ std::string helpText(const ToolInfo& tool) {
       "  SCHEDFUZZ_BUGS=LIST       bug switches, as --bugs\n"
       "  SCHEDFUZZ_STRICT=1        as --strict\n"
       "  SCHEDFUZZ_NO_INVARIANTS=1 skip the invariant checks (hangs and throws are still found)\n";
-  out += std::string("\ninputs:\n") + kInputRule;
+  out += "\ninputs:\n";
+  for (size_t pos = 0, nl; pos < std::strlen(kInputRule); pos = nl + 1) {
+    nl = std::string_view(kInputRule).find('\n', pos);
+    out += "  " + std::string(kInputRule + pos, kInputRule + nl) + "\n";
+  }
   out += tool.extra;
   return out;
 }
@@ -396,7 +403,32 @@ Outcome replay(const Program& p, const RunConfig& cfg, bool record_trace) {
   ByteChooser chooser(p.choices);
   RunConfig c = cfg;
   c.record_trace = record_trace;
-  return runProgram(p, chooser, c);
+  Outcome o = runProgram(p, chooser, c);
+  o.result.dump = stableAddresses(o.result.dump);
+  return o;
+}
+
+std::string stableAddresses(const std::string& dump) {
+  std::vector<std::string> seen;
+  std::string out;
+  auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); };
+  for (size_t i = 0; i < dump.size();) {
+    size_t j = i + 2;
+    if (dump.compare(i, 2, "0x") == 0 && (i == 0 || !std::isalnum(static_cast<unsigned char>(dump[i - 1])))) {
+      while (j < dump.size() && hex(dump[j])) j++;
+    }
+    // Short hex numbers (flags, bytes) are values, not addresses.
+    if (j - i >= 2 + 8 && (j == dump.size() || !std::isalnum(static_cast<unsigned char>(dump[j])))) {
+      std::string addr = dump.substr(i, j - i);
+      size_t n = std::find(seen.begin(), seen.end(), addr) - seen.begin();
+      if (n == seen.size()) seen.push_back(addr);
+      out += "addr#" + std::to_string(n + 1);
+      i = j;
+    } else {
+      out += dump[i++];
+    }
+  }
+  return out;
 }
 
 bool writeFile(const std::string& path, const std::string& bytes, std::string& error) {

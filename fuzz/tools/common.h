@@ -55,9 +55,9 @@ enum ToolBit : unsigned {
     "stop after T seconds of wall-clock time, read between runs (0: no limit)")                          \
   X(program, String, "", 0, 0, kExplore, "FILE",                                                         \
     "run this program every time (default: a fresh random program per run)")                            \
-  X(switch_prob, Double, 0.05, 0, 1, kExplore, "P",                                                      \
+  X(switch_prob, Double, 0.1, 0, 1, kExplore, "P",                                                      \
     "random: chance of running a random thread at each scheduling point")                                \
-  X(preempt_prob, Double, 0.05, 0, 1, kExplore, "P",                                                     \
+  X(preempt_prob, Double, 0.1, 0, 1, kExplore, "P",                                                     \
     "random: chance of injecting a preemption at each PreemptPoint")                                     \
   X(expected_steps, UInt, 0, 0, UINT64_MAX, kExplore, "K",                                               \
     "pct: the run length k the change points are drawn from (0: measure it with one run under the "      \
@@ -144,8 +144,13 @@ bool runConfig(const Options& opts, RunConfig& cfg, std::string& error);
 // if the run is not a finding under cfg.
 std::string findingKind(const Outcome& o, const RunConfig& cfg);
 
-// One execution of p under ByteChooser(p.choices).
+// One execution of p under ByteChooser(p.choices), its dump made stable (stableAddresses).
 Outcome replay(const Program& p, const RunConfig& cfg, bool record_trace);
+
+// The dump with every hex address ("0x7ffc9654996c", which ASLR changes from
+// process to process) replaced by "addr#N", N counting distinct addresses in
+// order of first appearance: so the report is the same bytes in every process.
+std::string stableAddresses(const std::string& dump);
 
 // Writes bytes to path; false and `error` ("cannot write PATH: reason") on failure.
 bool writeFile(const std::string& path, const std::string& bytes, std::string& error);

@@ -27,7 +27,7 @@ const ToolInfo kTool = {
     "  per FILE: \"==schedfuzz== replay FILE (...)\", the verdict block (\"verdict: ok\" or\n"
     "  \"verdict: <kind>\" with message, bugs, cause, steps), then the sections\n"
     "  \"-- program --\", \"-- trace ... --\", \"-- state --\" (findings only), \"-- replay --\".\n"
-    "  --quiet prints one line per FILE: \"FILE: ok\" or \"FILE: <kind>: <message>\".\n"
+    "  --quiet prints one line per FILE: \"FILE: ok\" or \"FILE: <kind> -- <message>\".\n"
     "\nexit status: 0 every input ran ok, 1 some input is a finding, 2 usage or input error.\n",
 };
 
@@ -51,7 +51,7 @@ int replayOne(const Input& in, const RunConfig& cfg, const Options& opts) {
   Outcome o = replay(in.program, cfg, /*record_trace=*/true);
   std::string kind = findingKind(o, cfg);
   if (opts.quiet) {
-    std::string line = in.path + ": " + (kind.empty() ? "ok" : kind + ": " + o.result.message) + "\n";
+    std::string line = in.path + ": " + (kind.empty() ? "ok" : kind + " -- " + o.result.message) + "\n";
     fputs(line.c_str(), stdout);
     return kind.empty() ? 0 : 1;
   }
