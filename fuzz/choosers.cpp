@@ -33,11 +33,17 @@ int nextRunnableAfter(std::span<const int> runnable, int t) {
 // --- DefaultPolicy -----------------------------------------------------------
 
 int DefaultPolicy::choose(const ChoicePoint& cp) const {
+  if (walk_ > 0) {
+    Rng r(seed_ ^ (decisions_ * 0xd1b54a32d192ed03ull));
+    uint64_t x = r.next();
+    if ((x & 31) < static_cast<uint64_t>(walk_)) return cp.runnable[(x >> 8) % cp.runnable.size()];
+  }
   if (cp.current >= 0 && !(cp.current == last_ && run_ >= kQuantum)) return cp.current;
   return nextRunnableAfter(cp.runnable, cp.current >= 0 ? cp.current : last_);
 }
 
 void DefaultPolicy::update(int chosen) {
+  decisions_++;
   if (chosen == last_) {
     run_++;
   } else {
@@ -48,7 +54,7 @@ void DefaultPolicy::update(int chosen) {
 
 // --- ByteChooser -------------------------------------------------------------
 
-ByteChooser::ByteChooser(std::span<const Choice> choices) {
+ByteChooser::ByteChooser(std::span<const Choice> choices, int walk, uint64_t walk_seed) : policy_(walk, walk_seed) {
   uint64_t switch_pos = 0, preempt_pos = 0;  // index of the next call of each kind
   for (const Choice& c : choices) {
     bool sw = c.kind == Choice::Kind::kSwitch;

@@ -51,15 +51,25 @@ int nextRunnableAfter(std::span<const int> runnable, int t);
 // The decision depends only on the ChoicePoint and on the previous choices
 // (update() must be told every choice, whoever made it), so the converter in
 // RecordingChooser can replay it offline.
+//
+// With a walk (Program::walk 1..15), each decision first draws from a
+// splitmix64 stream keyed by (seed, decision index): with probability
+// walk/32 it runs a pseudo-random runnable thread instead. Still a pure
+// function of the decision index and the ChoicePoint.
 class DefaultPolicy {
  public:
   static constexpr uint32_t kQuantum = 64;
+  DefaultPolicy() = default;
+  DefaultPolicy(int walk, uint64_t seed) : walk_(walk), seed_(seed) {}
   int choose(const ChoicePoint& cp) const;
   void update(int chosen);
 
  private:
   int last_ = 0;      // the thread chosen last (thread 0 runs first, unchosen)
   uint32_t run_ = 0;  // consecutive choices of last_
+  int walk_ = 0;
+  uint64_t seed_ = 0;
+  uint64_t decisions_ = 0;
 };
 
 // The libFuzzer strategy. Entries of each kind are consumed in order, with
@@ -80,7 +90,9 @@ class DefaultPolicy {
 // (kPreempt); after the last entry of a kind, all of them do.
 class ByteChooser final : public Chooser {
  public:
-  explicit ByteChooser(std::span<const Choice> choices);
+  explicit ByteChooser(std::span<const Choice> choices, int walk = 0, uint64_t walk_seed = 0);
+  // The chooser a Program's bytes describe: its choices and its walk.
+  static ByteChooser forProgram(const Program& p) { return ByteChooser(p.choices, p.walk, walkSeed(p)); }
   int chooseThread(const ChoicePoint& cp) override;
   bool choosePreempt(uint64_t step, int thread, gort::Site site) override;
 

@@ -110,6 +110,7 @@ Outcome runProgram(const Program& p, Chooser& chooser, const RunConfig& cfg) {
   // forced preemption, and stop-the-world's 100 us loop, then happen after
   // tens, thousands and hundreds of points.
   so.step_ns = 1000;
+  so.check_at_switches_only = true;
   SimPlatform sim(chooser, so);
   gort::Config rc;
   rc.bugs = cfg.bugs;
@@ -125,9 +126,7 @@ Outcome runProgram(const Program& p, Chooser& chooser, const RunConfig& cfg) {
     for (int i = 0; i < static_cast<int>(p.scripts.size()); i++) in.spawn(i);
     in.rt->wgWait(in.wg);
   });
-  sim.setChecker([&det, &sim](std::string& kind, std::string& msg) {
-    return det.check(sim.trace().empty() ? 0 : sim.trace().back().step, kind, msg);
-  });
+  sim.setChecker([&det, &sim](std::string& kind, std::string& msg) { return det.check(sim.step(), kind, msg); });
   sim.setDumper([&rt] { return rt.dump(); });
   sim.setAddrNamer([&rt](const void* a) { return rt.describeAddr(a); });
 
@@ -135,7 +134,7 @@ Outcome runProgram(const Program& p, Chooser& chooser, const RunConfig& cfg) {
   o.result = sim.run(&gort::Runtime::m0Entry, &rt);
   o.precursor = det.precursor();
   o.precursor_step = det.precursorStep();
-  o.trace = sim.trace();
+  o.trace = sim.takeTrace();
   o.mids = sim.mids();
   return o;
 }
@@ -162,16 +161,54 @@ std::string formatReport(const Program& p, const Outcome& o, const RunConfig& cf
   return out;
 }
 
+namespace {
+// The protocol events whose cross-M order is worth rewarding. Bookkeeping
+// events (execute, acquirep, newproc, ...) are left out: they differ between
+// almost any two runs and would flood the corpus with schedules that differ
+// in nothing that matters.
+bool protocolEvent(gort::Ev e) {
+  switch (e) {
+    case gort::Ev::template_cas:
+    case gort::Ev::template_skip:
+    case gort::Ev::newm_queued:
+    case gort::Ev::newm_clone:
+    case gort::Ev::handoffp:
+    case gort::Ev::startm:
+    case gort::Ev::stoplockedm:
+    case gort::Ev::startlockedm:
+    case gort::Ev::gcstopm:
+    case gort::Ev::pgcstop:
+    case gort::Ev::stw_start:
+    case gort::Ev::stw_wait:
+    case gort::Ev::stw_done:
+    case gort::Ev::preempted:
+    case gort::Ev::lockosthread:
+    case gort::Ev::unlockosthread:
+    case gort::Ev::entersyscall:
+    case gort::Ev::exitsyscall:
+    case gort::Ev::mexit:
+    case gort::Ev::gosched:
+      return true;
+    default:
+      return false;
+  }
+}
+}  // namespace
+
 void interleavingFeatures(const Outcome& o, uint8_t* counters, size_t n) {
   if (n == 0) return;
   int prevThread = -1;
   unsigned prevEv = 0;
   for (const TraceEvent& e : o.trace) {
     unsigned ev;
-    if (e.kind == TraceEvent::Kind::kRuntime) ev = 16 + static_cast<unsigned>(e.ev);
-    else if (e.kind == TraceEvent::Kind::kPreempt) ev = 1 + static_cast<unsigned>(e.site) % 15;
-    else continue;
-    if (e.kind == TraceEvent::Kind::kRuntime && e.ev == gort::Ev::handoffp) ev = 200 + static_cast<unsigned>(e.b);
+    if (e.kind == TraceEvent::Kind::kRuntime && protocolEvent(e.ev)) {
+      ev = 16 + static_cast<unsigned>(e.ev);
+      if (e.ev == gort::Ev::handoffp) ev = 200 + static_cast<unsigned>(e.b);  // which case
+    } else if (e.kind == TraceEvent::Kind::kPreempt) {
+      ev = 1 + static_cast<unsigned>(e.site) % 15;
+    } else {
+      continue;
+    }
     if (prevThread >= 0 && e.thread != prevThread) {
       size_t h = (prevEv * 2654435761u) ^ (ev * 40503u);
       counters[h % n]++;

@@ -24,9 +24,11 @@ constexpr const char* kOpNames[] = {
 };
 static_assert(std::size(kOpNames) == static_cast<size_t>(Op::kCount));
 
-// Header byte: bits 0-1 gomaxprocs-1, bits 2-3 nscripts-1, bits 4-7 reserved.
+// Header byte: bits 0-1 gomaxprocs-1, bits 2-3 nscripts-1, bits 4-7 walk.
 constexpr uint8_t kHeaderGomaxprocsMask = 0x03;
 constexpr int kHeaderScriptsShift = 2;
+constexpr int kHeaderWalkShift = 4;
+constexpr int kMaxWalk = 15;
 // Op byte: bits 0-3 selector into the alphabet, bits 4-7 arg.
 constexpr uint8_t kOpSelectorMask = 0x0f;
 constexpr int kOpArgShift = 4;
@@ -88,6 +90,7 @@ Program decode(std::span<const uint8_t> data, const Alphabet& alphabet) {
   Program p;
   const uint8_t header = more() ? data[pos++] : 0;
   p.gomaxprocs = 1 + (header & kHeaderGomaxprocsMask);
+  p.walk = header >> kHeaderWalkShift;
   p.scripts.resize(1 + ((header >> kHeaderScriptsShift) & 3));
 
   for (Script& s : p.scripts) {
@@ -147,7 +150,8 @@ std::vector<uint8_t> encode(const Program& p, const Alphabet& alphabet) {
     while (written > 0 && bodies[written - 1].empty()) written--;
 
   std::vector<uint8_t> out;
-  out.push_back(static_cast<uint8_t>((gomaxprocs - 1) | ((nscripts - 1) << kHeaderScriptsShift)));
+  out.push_back(static_cast<uint8_t>((gomaxprocs - 1) | ((nscripts - 1) << kHeaderScriptsShift) |
+                                     ((std::clamp(p.walk, 0, kMaxWalk)) << kHeaderWalkShift)));
   for (int i = 0; i < written; i++) {
     out.push_back(static_cast<uint8_t>(bodies[i].size()));
     out.insert(out.end(), bodies[i].begin(), bodies[i].end());
@@ -164,6 +168,7 @@ std::vector<uint8_t> encode(const Program& p, const Alphabet& alphabet) {
 std::string checkProgram(const Program& p, const Alphabet* alphabet) {
   if (p.gomaxprocs < 1 || p.gomaxprocs > kMaxGomaxprocs)
     return "gomaxprocs " + std::to_string(p.gomaxprocs) + " is outside 1..4";
+  if (p.walk < 0 || p.walk > kMaxWalk) return "walk " + std::to_string(p.walk) + " is outside 0..15";
   if (p.scripts.empty() || p.scripts.size() > static_cast<size_t>(kMaxScripts))
     return std::to_string(p.scripts.size()) + " scripts (want 1..4)";
   for (size_t i = 0; i < p.scripts.size(); i++) {
@@ -214,6 +219,7 @@ void appendChoice(std::string& out, const Choice& c) {
 std::string toText(const Program& p) {
   std::string out = "# schedfuzz program v1\n";
   out += "gomaxprocs " + std::to_string(p.gomaxprocs) + "\n";
+  if (p.walk != 0) out += "walk " + std::to_string(p.walk) + "\n";
   for (size_t i = 0; i < p.scripts.size(); i++) {
     out += "g" + std::to_string(i) + ":";
     for (const Instr& in : p.scripts[i].ops) {
@@ -345,6 +351,7 @@ class Parser {
   bool parse(Program& p) {
     p = Program{};
     bool saw_gomaxprocs = false;
+    bool saw_walk = false;
     bool saw_choices = false;
     size_t start = 0;
     int eof_line = 1, eof_col = 1;
@@ -371,6 +378,15 @@ class Parser {
           return fail(v, "gomaxprocs 1..4");
         p.gomaxprocs = intValue(v.text);
         ok = expectEnd(lx);
+      } else if (first.kind == Token::Kind::kWord && first.text == "walk") {
+        if (saw_walk) return fail(first, "one 'walk' line");
+        saw_walk = true;
+        lx.next();
+        const Token v = lx.next();
+        if (v.kind != Token::Kind::kInt || intValue(v.text) < 0 || intValue(v.text) > kMaxWalk)
+          return fail(v, "walk 0..15");
+        p.walk = intValue(v.text);
+        ok = expectEnd(lx);
       } else if (first.kind == Token::Kind::kWord && prefixedNumber(first.text, 'g') >= 0) {
         const int id = prefixedNumber(first.text, 'g');
         const int want = static_cast<int>(p.scripts.size());
@@ -391,7 +407,7 @@ class Parser {
                  (first.text == "switch" || first.text == "preempt")) {
         ok = parseChoices(lx, p.choices);  // a continuation line of the choice list
       } else {
-        return fail(first, "'gomaxprocs', 'gN:' or 'choices:'");
+        return fail(first, "'gomaxprocs', 'walk', 'gN:' or 'choices:'");
       }
       if (!ok) return false;
 
@@ -506,16 +522,42 @@ uint64_t scriptCost(const Script& s) {
     if (in.op == Op::kSpin || in.op == Op::kSyscall || in.op == Op::kSyscallBlock) cost += 500ull * (in.arg + 1);
     // A wait may spin until sysmon's forced preemption (10 ms, 10000 points)
     // lets the signalling goroutine run.
-    if (in.op == Op::kWait) cost += 30000;
+    if (in.op == Op::kWait) cost += 40000;
   }
   return cost;
 }
 
 }  // namespace
 
+namespace {
+bool hasWait(const Program& p) {
+  for (const Script& sc : p.scripts)
+    for (const Instr& in : sc.ops)
+      if (in.op == Op::kWait) return true;
+  return false;
+}
+}  // namespace
+
+uint64_t walkSeed(const Program& p) {
+  uint64_t h = 1469598103934665603ull;  // FNV-1a
+  auto mix = [&h](uint64_t v) {
+    h ^= v;
+    h *= 1099511628211ull;
+  };
+  mix(static_cast<uint64_t>(p.gomaxprocs));
+  mix(static_cast<uint64_t>(p.walk));
+  for (const Script& sc : p.scripts) {
+    mix(0x100);
+    for (const Instr& in : sc.ops) mix(static_cast<uint64_t>(in.op) * 16 + in.arg);
+  }
+  return h;
+}
+
 uint64_t stepBudget(const Program& p) {
   constexpr uint64_t kBase = 20000;  // runtime start-up, main's spawning and waiting, process exit
-  constexpr uint64_t kCap = 400000;  // ~tens of ms of executor time: bounds a livelocked run
+  // ~tens of ms of executor time: bounds a livelocked run. Programs with waits
+  // may need one sysmon preemption (10000+ points) per spinning goroutine.
+  const uint64_t kCap = hasWait(p) ? 1200000 : 400000;
   uint64_t budget = kBase;
   bool any_go = false;
   uint64_t max_go_target = 0;

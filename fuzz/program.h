@@ -56,6 +56,11 @@ struct Choice {
 
 struct Program {
   int gomaxprocs = 1;                // 1..4
+  // 0: the default policy is the sticky round robin. 1..15: where no choice
+  // entry decides, the default policy is a random walk that switches to a
+  // pseudo-random runnable thread with probability walk/32, seeded by
+  // walkSeed(p) (the program, not its choices: choice entries stay local).
+  int walk = 0;
   std::vector<Script> scripts;       // 1..kMaxScripts; main starts one goroutine per script and waits for all
   std::vector<Choice> choices;
   bool operator==(const Program&) const = default;
@@ -100,6 +105,10 @@ std::string checkProgram(const Program& p, const Alphabet* alphabet = nullptr);
 // '<token>'" in `error`; returns false then and leaves `out` unchanged.
 std::string toText(const Program& p);
 bool parseText(const std::string& text, const std::string& source, Program& out, std::string& error);
+
+// The seed of the walk default policy: a hash of gomaxprocs, walk and the
+// scripts (not the choices).
+uint64_t walkSeed(const Program& p);
 
 // Step budget for running p: generous enough that a fair schedule of the
 // fixed runtime always finishes, so exhausting it means a livelock.

@@ -34,7 +34,7 @@ int targetInitialize(const TargetSpec& spec) {
 int targetRun(const TargetSpec& spec, const uint8_t* data, size_t size) {
   if (!g_inited) targetInitialize(spec);
   Program p = decode({data, size}, spec.alphabet);
-  ByteChooser chooser(p.choices);
+  ByteChooser chooser = ByteChooser::forProgram(p);
   RunConfig cfg = g_cfg;
   Outcome o = runProgram(p, chooser, cfg);
   interleavingFeatures(o, g_interleavings, sizeof g_interleavings);

@@ -106,10 +106,11 @@ COVERAGE_FLAGS="-fsanitize=fuzzer-no-link"
 
 # Debian's libclang_rt.fuzzer-x86_64.a is compiled against libstdc++ (OSS-Fuzz's is
 # built against a private copy of libc++), so with -stdlib=libc++ its std::string etc.
-# stay undefined. Add libstdc++ to the engine's link arguments when that is the case.
+# stay undefined. Add libstdc++ to the engine's link arguments when that is the case
+# (as -Wl,-lstdc++: with -stdlib=libc++ the clang driver rewrites a plain -lstdc++ to -lc++).
 ENGINE_EXTRA=""
 if nm -u "$(clang-14 --print-runtime-dir)/libclang_rt.fuzzer-x86_64.a" 2>/dev/null | grep -c "_ZNSt7__cxx11" >/dev/null; then
-  ENGINE_EXTRA=" -lstdc++"
+  ENGINE_EXTRA=" -Wl,-lstdc++"
 fi
 
 # ---- base-runner environment ------------------------------------------------------

@@ -1,6 +1,6 @@
-// runtime/fiber.cpp — Fiber over glibc ucontext, with the ASan and TSan fiber annotations.
+// runtime/fiber.cpp — Fiber: ucontext (or an x86-64 asm switch) with the ASan and TSan fiber annotations.
 //
-// The model. A fiber is an Impl: a ucontext_t, a stack, an entry function,
+// The model. A fiber is an Impl: a saved context, a stack, an entry function,
 // and the sanitizer state that must follow the stack around. Exactly one
 // function pair switches stacks (Switch / SwitchFinal) and it carries every
 // annotation, in this order, in one frame:
@@ -27,11 +27,11 @@
 //    sanitizer (ASan and TSan understand swapcontext; shared notes 5.1), and
 //    wherever GORT_FIBER_UCONTEXT=1 is defined or the CPU is not x86-64.
 //    swapcontext makes an rt_sigprocmask syscall per switch: ~300 ns here.
-//  * a 12-instruction x86-64 switch (gort_fiber_swap below, in the style of
+//  * a 20-instruction x86-64 switch (gort_fiber_swap below, in the style of
 //    Boost.Context's fcontext and marl's osfiber_asm_x64): saves the
 //    callee-saved registers, MXCSR and the x87 control word on the stack
 //    being left and loads them from the one being entered. No syscall:
-//    ~5 ns. Used only when no sanitizer is enabled. It does not carry a
+//    ~14 ns per Switch. Used only when no sanitizer is enabled. It does not carry a
 //    per-fiber signal mask as ucontext does; gort never changes the mask
 //    on a fiber (newosproc sets it for the whole thread before any fiber).
 //
@@ -46,7 +46,11 @@
 //    interceptor unpoisons the whole uc_stack of the target context on every
 //    switch (and again on return), which would erase the redzones of every
 //    suspended frame and cost a 128 KiB shadow memset per switch. We
-//    unpoison a stack ourselves, once, whenever it is (re)armed.
+//    unpoison a stack ourselves, once, whenever it is (re)armed. With that
+//    done the interceptor has nothing left to do but print "ASan doesn't
+//    fully support makecontext/swapcontext ..." on stderr of every process
+//    (which broke tools whose tests expect a clean stderr), so under ASan
+//    we call glibc's swapcontext directly, found with dlsym in libc.so.6.
 //  * A fiber that is abandoned mid-run (Destroy or Reset while suspended)
 //    still owns an ASan fake stack (only when detect_stack_use_after_return
 //    is on: OSS-Fuzz sets it). ASan has no call to free a parked fake stack,
@@ -67,8 +71,9 @@
 //    __tsan_release(impl), and every one that reads it (Reset, Destroy,
 //    SetName) starts with __tsan_acquire(impl). The edge runs from the
 //    fiber's last step before it left to whoever re-arms or frees it, so it
-//    could hide a race only between those two; gort recycles a G's fiber
-//    under the gFree lock, which orders them anyway.
+//    could hide a race only between those two (Go hands a dead G to its
+//    next user through the lock-protected gFree lists, which order them
+//    anyway).
 //  * Switch/SwitchFinal are GORT_NO_SANITIZE_THREAD: their bookkeeping is
 //    written by the leaving fiber and read by the arriving one, which in
 //    no-sync mode TSan would see as unordered.
@@ -83,6 +88,7 @@
 //    address, computed once, into the caller).
 #include "runtime/fiber.h"
 
+#include <dlfcn.h>
 #include <sys/mman.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -208,6 +214,27 @@ constexpr size_t kPoolMax = 256;
 
 #if GORT_TSAN_ENABLED
 std::atomic<bool> g_tsan_no_sync{false};
+#endif
+
+#if !GORT_FIBER_ASM
+using SwapFn = int (*)(ucontext_t*, const ucontext_t*);
+// Set once, by the first arm() (every switch into a fiber follows one).
+SwapFn g_swapcontext = &::swapcontext;
+
+void resolveSwapcontext() {
+#if GORT_ASAN_ENABLED
+  static const bool once = [] {
+    // libc's own definition, not the first one in symbol search order (the
+    // sanitizer's interceptor): see the file comment.
+    if (void* libc = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD)) {
+      if (void* real = dlsym(libc, "swapcontext")) g_swapcontext = reinterpret_cast<SwapFn>(real);
+      dlclose(libc);
+    }
+    return true;
+  }();
+  (void)once;
+#endif
+}
 #endif
 
 [[noreturn]] __attribute__((format(printf, 1, 2))) void die(const char* fmt, ...) {
@@ -340,6 +367,7 @@ struct Fiber::Impl : Fiber {
     frame[9] = 0;
     sp = frame;
 #else
+    resolveSwapcontext();
     if (getcontext(&ctx) != 0) die("getcontext failed");
     ctx.uc_stack.ss_sp = stack;
     ctx.uc_stack.ss_size = stack_size;
@@ -489,7 +517,7 @@ __attribute__((noinline)) GORT_NO_SANITIZE_THREAD void Fiber::Switch(Fiber* from
 #if GORT_FIBER_ASM
   gort_fiber_swap(&from->sp, to->sp);
 #else
-  swapcontext(&from->ctx, &to->ctx);
+  g_swapcontext(&from->ctx, &to->ctx);
 #endif
   // Back on `from`, possibly on another OS thread.
   Impl::arrived(from);
@@ -518,7 +546,7 @@ __attribute__((noinline)) GORT_NO_SANITIZE_THREAD void Fiber::SwitchFinal(Fiber*
 #if GORT_FIBER_ASM
   gort_fiber_swap(&from->sp, to->sp);
 #else
-  swapcontext(&from->ctx, &to->ctx);
+  g_swapcontext(&from->ctx, &to->ctx);
 #endif
   die("fiber %s was resumed after SwitchFinal", from->label());
 }

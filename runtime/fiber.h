@@ -14,6 +14,20 @@
 //  * SwitchFinal(from, to) leaves `from` for good: its sanitizer fake stack is
 //    released. `from` may afterwards be Reset and started again.
 //  * Stacks are pooled process-wide, so creating fibers per fuzz input is cheap.
+//  * Abandoning a fiber (Reset or Destroy while it is suspended) frees its
+//    stack and sanitizer state but runs no destructors of its live frames:
+//    heap memory owned only by those frames leaks (LeakSanitizer will say
+//    so). Let fibers unwind to SwitchFinal where that matters.
+//  * A fiber may be suspended on one OS thread and resumed on another. Code
+//    that can run across such a switch must not keep a thread-local's
+//    address (or errno's) from before it: read per-thread state through an
+//    out-of-line accessor that launders the address through an empty asm
+//    (see os_linux.cpp tlsAddr). `noinline` alone is not enough with gcc 12
+//    or clang 14 (FiberThreads tests).
+//  * Implementations (fiber.cpp): glibc ucontext under any sanitizer, with
+//    the ASan and TSan fiber annotations; a small x86-64 assembly switch
+//    otherwise (define GORT_FIBER_UCONTEXT=1 to force ucontext). The asm
+//    switch keeps no per-fiber signal mask.
 #pragma once
 #include <cstddef>
 
@@ -24,12 +38,15 @@ class Fiber {
   using Entry = void (*)(void* arg);
 
   // The fiber that stands for the calling OS thread's own stack. One per
-  // thread; created lazily; never freed while the thread runs. Must not be
-  // passed to Destroy.
+  // thread; created lazily; freed when the thread exits. Must not be passed
+  // to Destroy, Reset or SwitchFinal (as `from`). The first call on a thread
+  // must be made on the thread's own stack, not on a fiber.
   static Fiber* ForThisThread();
 
   // A new fiber that will run entry(arg) when first switched to.
-  // stack_size 0 = the default (256 KiB; larger under sanitizers).
+  // stack_size 0 = the default (256 KiB; 1 MiB under sanitizers); other
+  // sizes are rounded up to whole pages, at least 16 KiB, and used as given
+  // (no sanitizer scaling).
   static Fiber* Create(Entry entry, void* arg, size_t stack_size = 0);
 
   // Re-arm a fiber that is not running and will never resume its old
@@ -46,7 +63,8 @@ class Fiber {
   // Like Switch, but `from` will never be resumed (until Reset).
   [[noreturn]] static void SwitchFinal(Fiber* from, Fiber* to);
 
-  // A short name shown by ThreadSanitizer reports ("M3", "G17").
+  // A short name shown by ThreadSanitizer reports ("M3", "G17") and in
+  // fiber.cpp's error messages. Copied (up to 23 characters); survives Reset.
   void SetName(const char* name);
 
   // Number of stacks currently cached in the process-wide pool (tests).

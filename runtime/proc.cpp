@@ -108,15 +108,35 @@ Runtime::Runtime(Platform& platform, Config config) : plat_(platform), cfg_(conf
 }
 
 Runtime::~Runtime() {
-  for (G* gp : allgs_) {
+  for (G* gp : ownedGs_) {
     if (gp->fiber) Fiber::Destroy(gp->fiber);
     delete gp;
   }
-  for (M* mp : allms_) {
+  for (M* mp : ownedMs_) {
     delete mp->g0;
     delete mp;
   }
   for (P* pp : allPs_) delete pp;
+}
+
+// Memory ownership is recorded the moment an object exists, before any
+// SyncPoint: an execution may end at any scheduling point and abandon every
+// stack, and a new M or G must not then be reachable only from one.
+M* Runtime::newM() {
+  auto* mp = new M;
+  initg0(mp);
+  std::lock_guard<std::mutex> g(ownMu_);
+  ownedMs_.push_back(mp);
+  return mp;
+}
+
+G* Runtime::newG() {
+  auto* gp = new G;
+  gp->rt = this;
+  gp->fiber = Fiber::Create(&Runtime::gEntry, gp, cfg_.stack_size);
+  std::lock_guard<std::mutex> g(ownMu_);
+  ownedGs_.push_back(gp);
+  return gp;
 }
 
 void Runtime::setMain(std::function<void()> main) { main_ = std::move(main); }
@@ -134,8 +154,7 @@ void Runtime::initg0(M* mp) {
 // mstart. The main G runs runtime.main.
 void Runtime::m0Entry(void* arg, Fiber* g0) {
   auto* rt = static_cast<Runtime*>(arg);
-  M* m0 = new M;
-  rt->initg0(m0);
+  M* m0 = rt->newM();
   rt->m0_ = m0;
   m0->g0fiber = g0;
   rt->plat_.tlsSet(m0);
@@ -318,8 +337,7 @@ M* Runtime::allocm(P* _p_, MStartFn fn) {
     acquirep(_p_);  // temporarily borrow p for mallocs in this function
     borrowed = true;
   }
-  M* mp = new M;
-  initg0(mp);
+  M* mp = newM();
   mp->mstartfn = fn;
   mcommoninit(mp);
   if (borrowed && _p_ == _g_m->p) releasep();
@@ -1339,9 +1357,7 @@ G* Runtime::newproc1(std::function<void()> fn) {
   P* _p_ = _g_m->p;
   G* newg = gfget(_p_);
   if (newg == nullptr) {
-    newg = new G;
-    newg->rt = this;
-    newg->fiber = Fiber::Create(&Runtime::gEntry, newg, cfg_.stack_size);
+    newg = newG();
     newg->atomicstatus.store(_Gdead);
     lock(&allglock_);
     allgs_.push_back(newg);  // publishes with a g->status of Gdead so GC scanner doesn't look at uninitialized stack.

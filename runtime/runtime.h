@@ -26,6 +26,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -458,6 +459,8 @@ class Runtime {
   void resetspinning();
   void dropg();
   void initg0(M* mp);
+  M* newM();
+  G* newG();
   void pdestroy(P* pp);
   G* goschedImpl(G* gp);
   G* gosched_m(G* gp);
@@ -512,8 +515,12 @@ class Runtime {
   rwmutex execLock_;
   std::vector<P*> allp_;
   std::atomic<M*> allm_{nullptr};
-  std::vector<M*> allms_;   // owns every M (also freed ones; ids are indexes)
-  std::vector<G*> allgs_;   // owns every G (allglock: sched.lock in this port)
+  std::vector<M*> allms_;   // every M published by mcommoninit (also exited ones; ids are indexes)
+  std::vector<G*> allgs_;   // every G published by newproc1 (allglock_)
+  // Owners of all M and G memory, from the moment of allocation (newM/newG).
+  std::mutex ownMu_;
+  std::vector<M*> ownedMs_;
+  std::vector<G*> ownedGs_;
   racy<int32_t> gomaxprocs_;
   std::vector<P*> allPs_;   // owns every P ever made; allp_ is its first gomaxprocs entries
   mutex allglock_;

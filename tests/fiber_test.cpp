@@ -677,6 +677,29 @@ TEST(FiberDeath, DestroyingTheThreadFiberAborts) {
   EXPECT_DEATH(Fiber::Destroy(Fiber::ForThisThread()), "never destroyed");
 }
 
+volatile int g_recursion_limit = 1 << 30;  // never reached: the stack ends first
+__attribute__((noinline)) int recurseForever(int depth) {
+  volatile char buf[512];
+  scribble(buf, sizeof buf, static_cast<char>(depth));
+  if (depth >= g_recursion_limit) return buf[3];
+  return recurseForever(depth + 1) + buf[7];
+}
+
+// Running off the end of a fiber's stack kills the process (guard page, or
+// an ASan report) instead of silently overwriting a neighbour.
+TEST(FiberDeath, StackOverflowIsFatal) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        Fiber* main = Fiber::ForThisThread();
+        Task t;
+        t.body = [](Task&) { recurseForever(0); };
+        Fiber* f = t.spawn(main, 64 << 10);
+        Fiber::Switch(main, f);
+      },
+      "");
+}
+
 TEST(FiberDeath, ResumingAFinishedFiberAborts) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(

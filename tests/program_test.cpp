@@ -125,9 +125,10 @@ TEST(Decode, EveryOneByteInputIsAHeader) {
     EXPECT_EQ(p.scripts.size(), static_cast<size_t>(1 + ((b >> 2) & 3))) << b;
     for (const Script& s : p.scripts) EXPECT_TRUE(s.ops.empty()) << b;
     EXPECT_TRUE(p.choices.empty()) << b;
+    EXPECT_EQ(p.walk, b >> 4) << b;
     EXPECT_EQ(checkProgram(p), "") << b;
-    // Reserved header bits are dropped by the canonical encoding.
-    EXPECT_EQ(encode(p, Alphabet::all()), Bytes{static_cast<uint8_t>(b & 0x0f)}) << b;
+    // Every header bit means something: the encoding is the byte itself.
+    EXPECT_EQ(encode(p, Alphabet::all()), Bytes{static_cast<uint8_t>(b)}) << b;
   }
 }
 
@@ -445,9 +446,9 @@ TEST(Text, ParseErrorsAreExact) {
       {"# nothing\n\n", "f.txt:3:1: expected a script line 'g0:', found end of input"},
       {"", "f.txt:1:1: expected a script line 'g0:', found end of input"},
       {"gomaxprocs 2", "f.txt:1:13: expected a script line 'g0:', found end of input"},
-      {"g0:\nlock\n", "f.txt:2:1: expected 'gomaxprocs', 'gN:' or 'choices:', found 'lock'"},
-      {"g0:\nswitch+1->t0\n", "f.txt:2:1: expected 'gomaxprocs', 'gN:' or 'choices:', found 'switch'"},
-      {"g0:\n@\n", "f.txt:2:1: expected 'gomaxprocs', 'gN:' or 'choices:', found '@'"},
+      {"g0:\nlock\n", "f.txt:2:1: expected 'gomaxprocs', 'walk', 'gN:' or 'choices:', found 'lock'"},
+      {"g0:\nswitch+1->t0\n", "f.txt:2:1: expected 'gomaxprocs', 'walk', 'gN:' or 'choices:', found 'switch'"},
+      {"g0:\n@\n", "f.txt:2:1: expected 'gomaxprocs', 'walk', 'gN:' or 'choices:', found '@'"},
       {"g0:\nchoices switch+1->t0\n", "f.txt:2:9: expected ':' after 'choices', found 'switch'"},
       {"g0:\nchoices: switch+1->t16\n", "f.txt:2:20: expected thread t0..t15, found 't16'"},
       {"g0:\nchoices: switch+1->1\n", "f.txt:2:20: expected thread t0..t15, found '1'"},
@@ -522,7 +523,10 @@ TEST(StepBudget, IsCappedAndMonotone) {
     Program p = randomProgram(rng, Alphabet::all());
     const uint64_t b = stepBudget(p);
     EXPECT_GE(b, 20000u);
-    EXPECT_LE(b, 400000u);
+    bool waits = false;
+    for (const Script& sc : p.scripts)
+      for (const Instr& in : sc.ops) waits |= in.op == Op::kWait;
+    EXPECT_LE(b, waits ? 1200000u : 400000u);
     if (p.scripts[0].ops.size() < static_cast<size_t>(kMaxOpsPerScript)) {
       p.scripts[0].ops.push_back(I(Op::kSpin, 15));
       EXPECT_GE(stepBudget(p), b);
@@ -531,6 +535,10 @@ TEST(StepBudget, IsCappedAndMonotone) {
   Program big;
   big.scripts.assign(4, Script{std::vector<Instr>(16, I(Op::kSpin, 15))});
   EXPECT_EQ(stepBudget(big), 400000u);
+  // A program whose goroutines spin in wait ops may need a sysmon preemption
+  // (10 ms = 10000 points) per goroutine: its cap is higher.
+  big.scripts[0].ops[0] = I(Op::kWait, 0);
+  EXPECT_EQ(stepBudget(big), 1200000u);
 }
 
 }  // namespace

@@ -266,7 +266,7 @@ struct SimPlatform::Impl {
   // The running thread's state is up to date (kRunnable, or it just blocked or
   // exited). Returns the thread to run next; records the switch if it changes.
   int pick() {
-    if (checker) runChecker();
+    if (checker && !opts.check_at_switches_only) runChecker();
     if (++step > opts.step_budget) {
       char msg[160];
       std::snprintf(msg, sizeof msg,
@@ -290,6 +290,7 @@ struct SimPlatform::Impl {
     if (next < 0 || next >= int(threads.size()) || threads[next].state != TState::kRunnable)
       die("the chooser picked a thread that is not runnable");
     if (next != cur) record(TraceEvent::Kind::kSwitch, next, cur);
+    if (checker && opts.check_at_switches_only && (next != cur || cp.current < 0)) runChecker();
     return next;
   }
 
@@ -422,6 +423,8 @@ void SimPlatform::setChecker(Checker c) { impl_->checker = std::move(c); }
 void SimPlatform::setDumper(std::function<std::string()> d) { impl_->dumper = std::move(d); }
 void SimPlatform::setAddrNamer(std::function<std::string(const void*)> n) { impl_->namer = std::move(n); }
 const std::vector<TraceEvent>& SimPlatform::trace() const { return impl_->trace; }
+std::vector<TraceEvent> SimPlatform::takeTrace() { return std::move(impl_->trace); }
+uint64_t SimPlatform::step() const { return impl_->step; }
 const std::vector<int>& SimPlatform::mids() const { return impl_->mids; }
 
 void SimPlatform::newosproc(int mid, ThreadEntry entry, void* arg) {

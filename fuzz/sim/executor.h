@@ -65,6 +65,12 @@ struct SimOptions {
   int64_t step_ns = 100;           // virtual time per scheduling point
   int64_t stall_ns = 20'000'000;   // idle time jumps without progress before a stall verdict
   bool record_trace = true;
+  // Run the checker only where another thread is about to run (a switch, or
+  // the running thread blocked or exited). The global state is observable by
+  // another M only there: states in between, seen by nobody but the running
+  // thread, cannot be acted on. Cuts the checker's cost by the mean run
+  // length between switches.
+  bool check_at_switches_only = false;
 };
 
 // One line of the interleaving.
@@ -120,6 +126,10 @@ class SimPlatform final : public gort::Platform {
   void setAddrNamer(std::function<std::string(const void*)> n);
 
   const std::vector<TraceEvent>& trace() const;
+  // Moves the trace out (after run()); trace() is empty afterwards.
+  std::vector<TraceEvent> takeTrace();
+  // Scheduling points so far in the current run.
+  uint64_t step() const;
   // Thread id -> M id (thread i was started for M mids()[i]).
   const std::vector<int>& mids() const;
 

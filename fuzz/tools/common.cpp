@@ -400,7 +400,7 @@ std::string findingKind(const Outcome& o, const RunConfig& cfg) {
 }
 
 Outcome replay(const Program& p, const RunConfig& cfg, bool record_trace) {
-  ByteChooser chooser(p.choices);
+  ByteChooser chooser = ByteChooser::forProgram(p);  // as the fuzz targets run it: choices, then p.walk's default
   RunConfig c = cfg;
   c.record_trace = record_trace;
   Outcome o = runProgram(p, chooser, c);

@@ -144,7 +144,9 @@ bool runConfig(const Options& opts, RunConfig& cfg, std::string& error);
 // if the run is not a finding under cfg.
 std::string findingKind(const Outcome& o, const RunConfig& cfg);
 
-// One execution of p under ByteChooser(p.choices), its dump made stable (stableAddresses).
+// One execution of p under ByteChooser::forProgram(p) (its choices, then the
+// default policy its walk selects), as a fuzz target runs it; its dump made
+// stable (stableAddresses).
 Outcome replay(const Program& p, const RunConfig& cfg, bool record_trace);
 
 // The dump with every hex address ("0x7ffc9654996c", which ASLR changes from

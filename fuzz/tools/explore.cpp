@@ -6,13 +6,15 @@
 // strategies instead, which is how the #38931 race is found from nothing:
 //
 //  1. Pick the program: the --program file, or decode 4..64 seeded-random
-//     bytes with the target's alphabet and drop the decoded choices.
+//     bytes with the target's alphabet and drop the decoded choices and walk
+//     (the strategy makes every decision).
 //  2. Run it under the strategy wrapped in RecordingChooser. Run i's
 //     generators are seeded from (seed, i) alone, so any run can be redone
 //     without the runs before it.
 //  3. On the first finding, turn the record into a choice stream
 //     (RecordingChooser::toChoices), which makes the finding a plain input:
-//     the same program plus those choices. Replay it with ByteChooser, check
+//     the same program, with walk 0 (the policy toChoices encodes against),
+//     plus those choices. Replay it with ByteChooser, check
 //     that it gives the same verdict kind, write PREFIX.bin / PREFIX.txt, and
 //     print the report.
 //
@@ -45,9 +47,9 @@ const ToolInfo kTool = {
     "over, so that a spinning high-priority thread cannot starve the others into a\n"
     "false livelock. The program is --program, or a fresh random program per run\n"
     "(4..64 random bytes decoded with --target's alphabet, lockosthread by default,\n"
-    "choices dropped). The first finding becomes a reproducer (the program plus the\n"
-    "recorded schedule as a choice stream), is checked by replaying it, and is\n"
-    "written to PREFIX.bin and PREFIX.txt.",
+    "choices and walk dropped). The first finding becomes a reproducer (the program\n"
+    "with walk 0 plus the recorded schedule as a choice stream), is checked by\n"
+    "replaying it, and is written to PREFIX.bin and PREFIX.txt.",
     "\noutput (one event word per line, greppable):\n"
     "  INITED <settings>                          before the first run\n"
     "  #<runs> PULSE <exec/s> exec/s findings 0   every --progress-every runs\n"
@@ -136,7 +138,8 @@ Program randomProgram(uint64_t seed, const Alphabet& alphabet) {
   std::vector<uint8_t> bytes(4 + rng.below(61));
   for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng.next());
   Program p = decode(bytes, alphabet);
-  p.choices.clear();
+  p.choices.clear();  // the strategy makes every decision
+  p.walk = 0;
   return p;
 }
 
@@ -237,7 +240,10 @@ int run(int argc, char** argv) {
     // The reproducer: the same program, steered by the recorded schedule.
     std::optional<std::vector<Choice>> choices = rec.toChoices();
     Program repro = p;
-    if (choices) repro.choices = *choices;
+    // toChoices encodes the schedule against the plain default policy (walk
+    // 0); a walk would make the points no entry decides go elsewhere.
+    repro.walk = 0;
+    repro.choices = choices ? *choices : std::vector<Choice>{};
     if (!choices) {
       printf("NOTE the schedule names a thread id above 255, which a choice cannot; replaying without it\n");
     } else if (repro.choices.size() > static_cast<size_t>(kMaxChoices)) {

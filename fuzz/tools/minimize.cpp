@@ -18,11 +18,11 @@
 //   4. lower numbers, each to 0, to half, or by one: choice delays (alone,
 //      or giving the difference to the next entry of the kind so that the
 //      later entries stay where they were), switch targets, op args;
-//      gomaxprocs from 1 upwards.
+//      gomaxprocs from 1 upwards; the walk (Program::walk) likewise.
 // Every candidate is a valid Program (checkProgram with the target's
-// alphabet), run once with ByteChooser and no trace. Each pass only makes the
-// program smaller in (ops, choices, bytes, then its numbers in order), so the
-// loop ends. Nothing depends on time or addresses: the same input and flags
+// alphabet), run once with ByteChooser::forProgram and no trace. Each pass
+// only makes the program smaller in (ops, choices, bytes, then its numbers
+// in order), so the loop ends. Nothing depends on time or addresses: the same input and flags
 // always give the same result, in the same number of candidates.
 #include <cinttypes>
 #include <cstdio>
@@ -43,10 +43,10 @@ const ToolInfo kTool = {
     kMinimize,
     "[flags] FILE",
     "Shrinks a finding: drops scripts, ops and choice entries and lowers delays,\n"
-    "switch targets, op args and gomaxprocs, keeping each change only if the run\n"
-    "still ends with exactly the same finding kind (\"hang: stall\" stays a stall).\n"
-    "Writes PREFIX.bin and PREFIX.txt and prints the sizes before and after and the\n"
-    "final report. Deterministic.",
+    "switch targets, op args, gomaxprocs and walk, keeping each change only if the\n"
+    "run still ends with exactly the same finding kind (\"hang: stall\" stays a\n"
+    "stall). Writes PREFIX.bin and PREFIX.txt and prints the sizes before and after\n"
+    "and the final report. Deterministic.",
     "\noutput:\n"
     "  INITED FILE (...): <kind>\n"
     "  REDUCE <ops> ops, <choices> choices, <bytes> bytes: <what changed>   per kept change\n"
@@ -96,6 +96,7 @@ class Minimizer {
       changed |= lowerTargets();
       changed |= lowerArgs();
       changed |= lowerGomaxprocs();
+      changed |= lowerWalk();
     }
     return rounds;
   }
@@ -291,6 +292,16 @@ class Minimizer {
       Program c = best_;
       c.gomaxprocs = g;
       if (attempt(c, "gomaxprocs " + std::to_string(best_.gomaxprocs) + " -> " + std::to_string(g))) return true;
+    }
+    return false;
+  }
+
+  // The walk default policy (Program::walk) off, or slower.
+  bool lowerWalk() {
+    for (int v : lowerValues(best_.walk)) {
+      Program c = best_;
+      c.walk = v;
+      if (attempt(c, "walk " + std::to_string(best_.walk) + " -> " + std::to_string(v))) return true;
     }
     return false;
   }

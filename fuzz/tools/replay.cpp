@@ -1,7 +1,8 @@
 // fuzz/tools/replay.cpp — schedfuzz-replay: run inputs once under their own choice stream and explain the verdict.
 //
-// Each FILE is decoded (kInputRule) and run once with ByteChooser(p.choices)
-// on the deterministic executor, so the output is a pure function of the
+// Each FILE is decoded (kInputRule) and run once with
+// ByteChooser::forProgram(p), exactly as a fuzz target runs it, on the
+// deterministic executor, so the output is a pure function of the
 // file, the flags and SCHEDFUZZ_*: the same input prints the same bytes,
 // which is what makes a report diffable and a regression pinnable.
 #include <cstdio>
@@ -19,10 +20,10 @@ const ToolInfo kTool = {
     kReplay,
     "[flags] FILE...",
     "Runs each FILE once on the deterministic executor, steered by the file's own\n"
-    "choice stream (ByteChooser), and prints the program, the verdict (ok, or the\n"
-    "finding's kind, message and cause), the interleaving as one column per M and,\n"
-    "on a finding, the state of every M, P and G. The same input always prints the\n"
-    "same bytes.",
+    "choices and walk (ByteChooser, as the fuzz targets run it), and prints the\n"
+    "program, the verdict (ok, or the finding's kind, message and cause), the\n"
+    "interleaving as one column per M and, on a finding, the state of every M, P\n"
+    "and G. The same input always prints the same bytes.",
     "\noutput:\n"
     "  per FILE: \"==schedfuzz== replay FILE (...)\", the verdict block (\"verdict: ok\" or\n"
     "  \"verdict: <kind>\" with message, bugs, cause, steps), then the sections\n"
