@@ -537,7 +537,8 @@ TEST(StepBudget, IsCappedAndMonotone) {
   EXPECT_EQ(stepBudget(big), 400000u);
   // A program whose goroutines spin in wait ops may need a sysmon preemption
   // (10 ms = 10000 points) per goroutine: its cap is higher.
-  big.scripts[0].ops[0] = I(Op::kWait, 0);
+  for (Script& sc : big.scripts)
+    for (Instr& in : sc.ops) in = I(Op::kWait, 0);
   EXPECT_EQ(stepBudget(big), 1200000u);
 }
 
