@@ -1,6 +1,7 @@
 // fuzz/harness.cpp — one execution of a Program, and the finding report.
 #include "fuzz/harness.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -14,21 +15,34 @@ namespace {
 // What one goroutine script needs while it runs. Lives in the Interp object
 // for the whole execution, so script bodies keep no owning locals (a run can
 // end at any point and abandon every stack).
+//
+// The counters and flags are shared by goroutines that may run on different
+// Ms, with no lock: user code of the test program, not the runtime under
+// test. They are relaxed atomics, as a Go program would use sync/atomic: in
+// a ThreadSanitizer build whose executor switches Ms with no-sync (see
+// SimOptions::tsan_no_sync) plain ints would be reported as the program's
+// own data races. Relaxed is enough: nothing is published through them, and
+// each is only ever read or updated whole (its value, not what it guards,
+// decides the script's path). The rt/plat/prog pointers are written before
+// the run and only read during it.
 struct Interp {
+  static constexpr auto kRelaxed = std::memory_order_relaxed;
   gort::Runtime* rt = nullptr;
   gort::Platform* plat = nullptr;
   const Program* prog = nullptr;
   gort::Runtime::WaitGroup wg;
-  int started = 0;  // goroutines started for scripts (capped by kMaxGoroutines)
-  int live = 0;     // started and not finished
-  int waiting = 0;  // live goroutines inside a wait op
-  bool flags[16] = {};
+  std::atomic<int> started{0};  // goroutines started for scripts (capped by kMaxGoroutines)
+  std::atomic<int> live{0};     // started and not finished
+  std::atomic<int> waiting{0};  // live goroutines inside a wait op
+  std::atomic<bool> flags[16] = {};
 
   void runScript(int idx);
   void spawn(int idx) {
-    if (started >= kMaxGoroutines) return;
-    started++;
-    live++;
+    // (Check-then-increment is not one atomic step, but there is no
+    // scheduling point between them: the cap holds under the executor.)
+    if (started.load(kRelaxed) >= kMaxGoroutines) return;
+    started.fetch_add(1, kRelaxed);
+    live.fetch_add(1, kRelaxed);
     rt->wgAdd(wg, 1);
     rt->Go([this, idx] { runScript(idx); });
   }
@@ -61,20 +75,25 @@ void Interp::runScript(int idx) {
         rt->SyscallBlock([self, steps] { syscallBody(self, steps); });
         break;
       }
-      case Op::kWait:
-        // User code spinning on a flag (the #10958 shape). It gives up when
-        // every other live goroutine is waiting too, so a program whose
-        // flags nobody sets still ends on a fair schedule.
+      case Op::kWait: {
+        // User code spinning on a flag (the #10958 shape). It stops when the
+        // flag is set, when every other live goroutine waits too, or once the
+        // runtime has preempted it: a runtime that can preempt a tight loop
+        // has shown what the op tests, and a bounded wait keeps programs whose
+        // flags nobody sets finite. Without async preemption (the
+        // asyncpreemptoff switch) nothing preempts the loop: it spins on.
         waiting++;
-        while (!flags[ins.arg] && waiting < live) rt->UserStep();
+        const uint32_t preempted = rt->preemptions();
+        while (!flags[ins.arg] && waiting < live && rt->preemptions() == preempted) rt->UserStep();
         waiting--;
         break;
+      }
       case Op::kSignal:
         plat->syncPoint(gort::Site::user_shared);
-        flags[ins.arg] = true;
+        flags[ins.arg].store(true, kRelaxed);
         break;
       case Op::kExit:
-        live--;
+        live.fetch_sub(1, kRelaxed);
         rt->wgDone(wg);
         rt->Goexit();
         return;  // not reached
@@ -85,7 +104,7 @@ void Interp::runScript(int idx) {
       case Op::kCount: break;
     }
   }
-  live--;
+  live.fetch_sub(1, kRelaxed);
   rt->wgDone(wg);
 }
 

@@ -520,8 +520,8 @@ uint64_t scriptCost(const Script& s) {
   for (const Instr& in : s.ops) {
     cost += 4000;
     if (in.op == Op::kSpin || in.op == Op::kSyscall || in.op == Op::kSyscallBlock) cost += 500ull * (in.arg + 1);
-    // A wait may spin until sysmon's forced preemption (10 ms, 10000 points)
-    // lets the signalling goroutine run.
+    // A wait may spin until sysmon's forced preemption (10 ms, 10000 points,
+    // up to 20000 with sysmon's back-off) ends it.
     if (in.op == Op::kWait) cost += 40000;
   }
   return cost;

@@ -24,7 +24,7 @@ enum class Op : uint8_t {
   kSpin,        // arg+1 steps of user code (each an async preemption point)
   kGomaxprocs,  // runtime.GOMAXPROCS(1 + arg % 4)
   kSyscallBlock,// entersyscallblock (P handed off at once); arg user steps; exitsyscall
-  kWait,        // spin (user steps) until flag arg is set, or until every other live script goroutine waits too
+  kWait,        // spin (user steps) until flag arg is set, every other live script goroutine waits too, or the spinner is preempted
   kSignal,      // set flag arg
   kCount
 };

@@ -74,6 +74,15 @@
 //    could hide a race only between those two (Go hands a dead G to its
 //    next user through the lock-protected gFree lists, which order them
 //    anyway).
+//  * The pool under TSan. Its mutex would be a happens-before edge between
+//    any two fibers that create or destroy fibers: under the executor's
+//    no-sync mode, between two Ms that each start a goroutine or a thread,
+//    which gort itself does not order (Go's stack allocation is per P). So
+//    the pool's critical sections are invisible to TSan
+//    (TsanInvisibleScope; the mutex still excludes), and the one edge the
+//    pool must carry is explicit: Destroy releases the Impl after its last
+//    write, Create acquires it when it takes the Impl from the pool (the
+//    recycled stack and Impl were last touched by the destroyer).
 //  * Switch/SwitchFinal are GORT_NO_SANITIZE_THREAD: their bookkeeping is
 //    written by the leaving fiber and read by the arriving one, which in
 //    no-sync mode TSan would see as unordered.
@@ -611,6 +620,7 @@ Fiber* Fiber::Create(Entry entry, void* arg, size_t stack_size) {
   Impl* f = nullptr;
   {
     Pool& p = pool();
+    TsanInvisibleScope quiet;  // see "the pool under TSan" in the file comment
     std::lock_guard<std::mutex> lk(p.mu);
     for (size_t i = p.idle.size(); i-- > 0;) {
       if (p.idle[i]->stack_size == size) {
@@ -624,6 +634,8 @@ Fiber* Fiber::Create(Entry entry, void* arg, size_t stack_size) {
   if (f == nullptr) {
     f = new Impl;
     f->allocStack(size);
+  } else {
+    GORT_TSAN_ONLY(__tsan_acquire(f));  // from the Destroy that pooled it
   }
   f->name[0] = '\0';
   f->arm(entry, arg);
@@ -655,8 +667,10 @@ void Fiber::Destroy(Fiber* fiber) {
   f->state = Impl::State::kFinished;
   f->entry = nullptr;
   f->arg = nullptr;
+  GORT_TSAN_ONLY(__tsan_release(f));  // to the Create that takes it from the pool
   {
     Pool& p = pool();
+    TsanInvisibleScope quiet;
     std::lock_guard<std::mutex> lk(p.mu);
     if (p.idle.size() < kPoolMax) {
       p.idle.push_back(f);
@@ -679,6 +693,7 @@ void Fiber::SetName(const char* name) {
 
 size_t Fiber::PooledStacks() {
   Pool& p = pool();
+  TsanInvisibleScope quiet;
   std::lock_guard<std::mutex> lk(p.mu);
   return p.idle.size();
 }

@@ -25,6 +25,14 @@
 #include "runtime/fiber.h"
 #include "runtime/runtime.h"
 
+#if GORT_PLANTED_DEFECTS
+// Planted sanitizer defects (CMake SCHEDFUZZ_PLANTED_DEFECTS, a test
+// configuration): Config::plant, or GORT_PLANT=race|uaf, switches one on.
+// They exist to prove that TSan and ASan see through the executor's fibers
+// (tests/sanitizers_test.cpp); no other build compiles them.
+#include <cstdlib>
+#endif
+
 namespace gort {
 
 
@@ -105,6 +113,20 @@ const char* pstatusName(uint32_t s) {
 Runtime::Runtime(Platform& platform, Config config) : plat_(platform), cfg_(config) {
   allp_.reserve(kMaxGomaxprocs);  // never reallocates: stealing Ms read allp without a lock
   allPs_.reserve(kMaxGomaxprocs);
+#if GORT_PLANTED_DEFECTS
+  if (cfg_.plant == kPlantNone) {
+    if (const char* e = std::getenv("GORT_PLANT"); e != nullptr && *e != '\0') {
+      if (std::strcmp(e, "race") == 0) {
+        cfg_.plant = kPlantRace;
+      } else if (std::strcmp(e, "uaf") == 0) {
+        cfg_.plant = kPlantUaf;
+      } else {
+        std::fprintf(stderr, "gort: GORT_PLANT=%s: expected race or uaf\n", e);
+        std::abort();
+      }
+    }
+  }
+#endif
 }
 
 Runtime::~Runtime() {
@@ -322,6 +344,19 @@ void Runtime::mexit() {
   unlock(&sched_.lock);
   m->exited = true;
   event(Ev::mexit, static_cast<int>(m->id));
+#if GORT_PLANTED_DEFECTS
+  if (cfg_.plant == kPlantUaf) {
+    // PLANTED DEFECT (AddressSanitizer): free the exiting M (and its g0)
+    // now, dropping it from the Runtime's ownership list, while allms_ still
+    // lists it: the next invariant check or dump reads freed memory.
+    {
+      std::lock_guard<std::mutex> g(ownMu_);
+      ownedMs_.erase(std::find(ownedMs_.begin(), ownedMs_.end(), m));
+    }
+    delete m->g0;
+    delete m;
+  }
+#endif
   // The thread ends when mstart returns (Platform contract).
 }
 
@@ -1255,6 +1290,15 @@ G* Runtime::goschedImpl(G* gp) {
   if ((status & ~_Gscan) != _Grunning) throw_("bad g status");
   casgstatus(gp, _Grunning, _Grunnable);
   dropg();
+#if GORT_PLANTED_DEFECTS
+  if (cfg_.plant == kPlantRace) {
+    // PLANTED DEFECT (ThreadSanitizer): the global run queue (sched.runqhead,
+    // runqtail, the Gs' schedlink) is written without sched.lock, while
+    // other Ms read and write it under the lock (globrunqget, runqputslow).
+    globrunqput(gp);
+    return schedule();
+  }
+#endif
   lock(&sched_.lock);
   globrunqput(gp);
   unlock(&sched_.lock);
@@ -1267,7 +1311,10 @@ G* Runtime::gosched_m(G* gp) {
   return goschedImpl(gp);
 }
 
-G* Runtime::gopreempt_m(G* gp) { return goschedImpl(gp); }
+G* Runtime::gopreempt_m(G* gp) {
+  gp->preemptions++;
+  return goschedImpl(gp);
+}
 
 // goexit continuation on g0.
 G* Runtime::goexit0(G* gp) {
@@ -1373,6 +1420,7 @@ G* Runtime::newproc1(std::function<void()> fn) {
   newg->waitreason = "";
   newg->lockedShadow = 0;
   newg->lockedShadowM = nullptr;
+  newg->preemptions = 0;
   lock(&sched_.lock);  // Go batches ids per P from sched.goidgen; one at a time is the same protocol
   newg->goid = ++sched_.goidgen;
   unlock(&sched_.lock);
@@ -1599,6 +1647,7 @@ void Runtime::UserStep() {
 }
 void Runtime::UserCall() { PreemptPoint(Site::user_call); }
 int64_t Runtime::goid() { return getg()->goid; }
+uint32_t Runtime::preemptions() { return getg()->preemptions; }
 int64_t Runtime::mid() { return getm()->id; }
 
 void Runtime::wgAdd(WaitGroup& wg, int delta) {

@@ -114,12 +114,25 @@ const char* bugName(Bug b);
 // Parses "issue38931,..." into a set; false and `error` on an unknown name.
 bool parseBugs(const std::string& list, uint32_t& set, std::string& error);
 
+#if GORT_PLANTED_DEFECTS
+inline constexpr int kPlantNone = 0;
+inline constexpr int kPlantRace = 1;  // goschedImpl: globrunqput without sched.lock
+inline constexpr int kPlantUaf = 2;   // mexit: the M is freed while allms still lists it
+#endif
+
 struct Config {
   uint32_t bugs = 0;     // bit (1 << Bug) set = bug re-introduced
   bool sysmon = true;    // start sysmon (as Go always does)
   int gomaxprocs = 4;    // initial GOMAXPROCS
   int maxmcount = 10000; // sched.maxmcount
   size_t stack_size = 0; // goroutine stack size (0 = Fiber default)
+#if GORT_PLANTED_DEFECTS
+  // A planted sanitizer defect (test configuration SCHEDFUZZ_PLANTED_DEFECTS
+  // only; tests/sanitizers_test.cpp): kPlantNone, kPlantRace (TSan must
+  // report a data race) or kPlantUaf (ASan must report a heap-use-after-free).
+  // Left at kPlantNone, the Runtime constructor reads GORT_PLANT=race|uaf.
+  int plant = 0;
+#endif
   bool has(Bug b) const { return bugs & (1u << static_cast<unsigned>(b)); }
   Config& with(Bug b) { bugs |= 1u << static_cast<unsigned>(b); return *this; }
 };
@@ -174,6 +187,7 @@ struct G {
   int lockedShadow = 0;     // [oracle] API LockOSThread calls minus UnlockOSThread calls
   M* lockedShadowM = nullptr; // [oracle] M it locked on while lockedShadow > 0
   bool isg0 = false;
+  uint32_t preemptions = 0;  // times this goroutine was preempted (gopreempt_m); reset by newproc1
 };
 
 using MStartFn = void (Runtime::*)();
@@ -332,6 +346,7 @@ class Runtime {
   // A call in user code: a synchronous preemption point (function prologue).
   void UserCall();
   int64_t goid();                        // current goroutine's id
+  uint32_t preemptions();                // how often the current goroutine has been preempted
   int64_t mid();                         // current M's id
 
   // A tiny sync.WaitGroup on gopark/goready, for programs that wait.

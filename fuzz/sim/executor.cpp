@@ -37,6 +37,37 @@
 // fiber that reached it, lets every local with heap storage die, and then
 // SwitchFinals to the driver; run() destroys the thread fibers it created
 // (suspended ones are simply abandoned — their frames never resume).
+//
+// ThreadSanitizer no-sync mode (SimOptions::tsan_no_sync, the default under
+// TSan). The goal: TSan checks gort's own synchronisation as if the Ms ran
+// in parallel. So
+//  * every switch the executor makes from one thread to another
+//    (switchThreads, threadExit, conclude, and run()'s first switch) passes
+//    __tsan_switch_to_fiber_no_sync (gort::setFiberSwitchNoSync(true) right
+//    before the switch; cleared again wherever a fiber arrives in executor
+//    code: after the switch, at the top of threadMain, back in run()). The
+//    runtime's own switches between an M's g0 and its goroutines
+//    (gogo/mcall, runtime/proc.cpp) happen while the flag is clear, so they
+//    stay happens-before edges: they are one thread's program order.
+//  * the executor's own code on a thread's fibers is invisible to TSan
+//    (Quiet: gort::tsanInvisibleBegin), covering its bookkeeping, the
+//    Chooser, the checker (the detectors read runtime state without locks on
+//    purpose), the dumper and the trace. Invisible means: its accesses are
+//    not recorded (so they race with nothing, and no runtime access can race
+//    with them), and its synchronisation orders nothing (a detector's
+//    seq_cst load of a P's status must not become an acquire that orders
+//    one M after another). A race between two accesses made by gort itself
+//    is never hidden. The region is ended before every switch, so no
+//    suspended fiber is inside one (TSan dies when a fiber is destroyed with
+//    ignores enabled).
+//  * the executor adds exactly two kinds of edge, both those of real
+//    threads: newosproc -> the new thread's first step (pthread_create;
+//    spawn creates the fiber outside the quiet region, so
+//    __tsan_create_fiber orders it), and every thread's last step -> the
+//    code after run() (pthread_join; each thread releases `join_sync` when
+//    it leaves, run() acquires it), so the harness may read and free what
+//    the Ms wrote. Thread fibers are not recycled within a run in this mode
+//    (Fiber::Reset would order a new thread after an unrelated exited one).
 #include "fuzz/sim/executor.h"
 
 #include <algorithm>
@@ -47,12 +78,29 @@
 #include <string_view>
 
 #include "runtime/fiber.h"
+#include "runtime/sanitizers.h"
+
+#if GORT_TSAN_ENABLED
+#include <sanitizer/tsan_interface.h>
+#endif
 
 namespace schedfuzz {
 
 using gort::Ev;
 using gort::Fiber;
 using gort::Site;
+
+bool defaultTsanNoSync() {
+#if GORT_TSAN_ENABLED
+  static const bool on = [] {
+    const char* e = std::getenv("SCHEDFUZZ_TSAN_SYNC");
+    return e == nullptr || *e == '\0' || std::string_view(e) == "0";
+  }();
+  return on;
+#else
+  return false;
+#endif
+}
 
 const char* verdictName(Verdict v) {
   switch (v) {
@@ -125,7 +173,7 @@ struct SimPlatform::Impl {
     void* arg = nullptr;
   };
 
-  Impl(Chooser& c, SimOptions o) : chooser(c), opts(o) {
+  Impl(Chooser& c, SimOptions o) : chooser(c), opts(o), quiet(GORT_TSAN_ENABLED && o.tsan_no_sync) {
     threads.reserve(64);
     mids.reserve(64);
     runnable.reserve(64);
@@ -150,11 +198,60 @@ struct SimPlatform::Impl {
   int64_t idle_ns = 0;              // virtual time jumped over since the last progress
   bool started = false;
   RunResult result;
+  // ThreadSanitizer no-sync mode (see the file comment).
+  const bool quiet;             // opts.tsan_no_sync in a TSan build
+  uint64_t nosync_switches = 0;
+  char join_sync = 0;           // TSan sync object: threads release it when they leave, run() acquires it
 
   Checker checker;
   std::function<std::string()> dumper;
   std::function<std::string(const void*)> namer;
   std::string ck_kind, ck_msg;  // the checker's out-parameters, reused every step
+
+  // --- ThreadSanitizer no-sync mode ---------------------------------------------
+  // Executor code on a thread's fiber: invisible to TSan (no-op unless quiet).
+  struct Quiet {
+    explicit Quiet(const Impl& im) : on(im.quiet) {
+      if (on) gort::tsanInvisibleBegin();
+    }
+    ~Quiet() {
+      if (on) gort::tsanInvisibleEnd();
+    }
+    Quiet(const Quiet&) = delete;
+    Quiet& operator=(const Quiet&) = delete;
+    const bool on;
+  };
+
+  // Called inside the quiet region, right before the running thread's fiber
+  // leaves for another thread's: end the region, release join_sync (the
+  // fiber's accesses so far are ordered before the end of the run) and make
+  // the coming Fiber::Switch / SwitchFinal a no-sync one. Nothing but the
+  // switch may follow.
+  void leaving() {
+    if (!quiet) return;
+    nosync_switches++;
+    gort::tsanInvisibleEnd();
+#if GORT_TSAN_ENABLED
+    __tsan_release(&join_sync);
+#endif
+    gort::setFiberSwitchNoSync(true);
+  }
+  // First thing when a fiber the executor switched away from runs again
+  // (after its Switch returned): the runtime's own switches are synchronising
+  // again, and the executor's code is invisible again.
+  void arrived() {
+    if (!quiet) return;
+    gort::setFiberSwitchNoSync(false);
+    gort::tsanInvisibleBegin();
+  }
+
+  // The running thread (on fiber `from`) hands the OS thread to the thread on
+  // fiber `to`. Returns when some thread switches back to `from`.
+  void switchThreads(Fiber* from, Fiber* to) {
+    leaving();
+    Fiber::Switch(from, to);
+    arrived();
+  }
 
   // --- trace ---------------------------------------------------------------
   void record(TraceEvent::Kind k, int tid, int a = 0, int b = 0, int c = 0, Ev ev = Ev::kCount) {
@@ -205,27 +302,48 @@ struct SimPlatform::Impl {
   }
 
   // --- threads -------------------------------------------------------------
+  // A thread's first code: arrived from another thread's switch (or run()'s).
   static void threadMain(void* p) {
     Impl* im = static_cast<Impl*>(p);
-    int tid = im->cur;
-    ThreadEntry entry = im->threads[tid].entry;
-    void* arg = im->threads[tid].arg;
-    Fiber* g0 = im->threads[tid].g0;
+    ThreadEntry entry;
+    void* arg;
+    Fiber* g0;
+    {
+      if (im->quiet) gort::setFiberSwitchNoSync(false);
+      Quiet q(*im);
+      int tid = im->cur;
+      entry = im->threads[tid].entry;
+      arg = im->threads[tid].arg;
+      g0 = im->threads[tid].g0;
+    }
     entry(arg, g0);
+    if (im->quiet) gort::tsanInvisibleBegin();  // ended by threadExit's leaving()
     im->threadExit();
   }
 
-  int spawn(int mid, ThreadEntry entry, void* arg) {
+  // Called on the driver (run) or inside the quiet region of a thread's
+  // newosproc (in_quiet).
+  int spawn(int mid, ThreadEntry entry, void* arg, bool in_quiet) {
     Fiber* f;
+    // The fiber is created (or re-armed) and named outside the quiet
+    // region: creating a TSan fiber orders the creator's past before the
+    // new fiber's first step, which is pthread_create's edge for newosproc.
+    const char* name = fiberName(mid);
+    Fiber* reuse = nullptr;
     if (!free_fibers.empty()) {
-      f = free_fibers.back();
+      reuse = free_fibers.back();
       free_fibers.pop_back();
+    }
+    if (in_quiet) gort::tsanInvisibleEnd();
+    if (reuse != nullptr) {
+      f = reuse;
       f->Reset(&threadMain, this);
     } else {
       f = Fiber::Create(&threadMain, this);
-      all_fibers.push_back(f);
     }
-    f->SetName(fiberName(mid));
+    f->SetName(name);
+    if (in_quiet) gort::tsanInvisibleBegin();
+    if (reuse == nullptr) all_fibers.push_back(f);
     int tid = int(threads.size());
     Thread t;
     t.mid = mid;
@@ -256,10 +374,13 @@ struct SimPlatform::Impl {
     int next = pick();
     Fiber* me = threads[tid].g0;
     threads[tid].g0 = threads[tid].active = nullptr;
-    // Not running on `me` any more once SwitchFinal is done, and nothing runs in between.
-    free_fibers.push_back(me);
+    // Not running on `me` any more once SwitchFinal is done, and nothing runs
+    // in between. (Not recycled in no-sync mode: see the file comment.)
+    if (!quiet) free_fibers.push_back(me);
     cur = next;
-    Fiber::SwitchFinal(me, threads[next].active);
+    Fiber* to = threads[next].active;
+    leaving();
+    Fiber::SwitchFinal(me, to);
   }
 
   // --- the scheduling point ------------------------------------------------
@@ -300,7 +421,7 @@ struct SimPlatform::Impl {
     int next = pick();
     if (next == prev) return;  // kept running, or woke from its own timeout
     cur = next;
-    Fiber::Switch(threads[prev].active, threads[next].active);
+    switchThreads(threads[prev].active, threads[next].active);
     // Resumed: whoever switched here set cur back to prev.
   }
 
@@ -345,7 +466,10 @@ struct SimPlatform::Impl {
   [[noreturn]] void conclude(Verdict v, std::string_view kind, std::string_view kind_suffix,
                              std::string_view msg) {
     fill(v, kind, kind_suffix, msg);
-    Fiber::SwitchFinal(threads[cur].active, driver);
+    Fiber* from = threads[cur].active;
+    Fiber* to = driver;
+    leaving();
+    Fiber::SwitchFinal(from, to);
   }
 
   [[gnu::noinline]] void fill(Verdict v, std::string_view kind, std::string_view kind_suffix,
@@ -408,10 +532,17 @@ RunResult SimPlatform::run(ThreadEntry entry, void* arg) {
   if (im.started) die("SimPlatform::run called twice");
   im.started = true;
   im.driver = Fiber::ForThisThread();
-  im.cur = im.spawn(0, entry, arg);
+  im.cur = im.spawn(0, entry, arg, /*in_quiet=*/false);
+  if (im.quiet) gort::setFiberSwitchNoSync(true);
   Fiber::Switch(im.driver, im.threads[im.cur].g0);
   // Only conclude() switches back here, for good. Every thread fiber is
   // suspended (abandoned) or finished; none is running.
+  if (im.quiet) {
+    gort::setFiberSwitchNoSync(false);
+#if GORT_TSAN_ENABLED
+    __tsan_acquire(&im.join_sync);  // pthread_join of every thread
+#endif
+  }
   for (Fiber* f : im.all_fibers) Fiber::Destroy(f);
   im.all_fibers.clear();
   im.free_fibers.clear();
@@ -426,20 +557,31 @@ const std::vector<TraceEvent>& SimPlatform::trace() const { return impl_->trace;
 std::vector<TraceEvent> SimPlatform::takeTrace() { return std::move(impl_->trace); }
 uint64_t SimPlatform::step() const { return impl_->step; }
 const std::vector<int>& SimPlatform::mids() const { return impl_->mids; }
+bool SimPlatform::tsanNoSync() const { return impl_->quiet; }
+uint64_t SimPlatform::noSyncSwitches() const { return impl_->nosync_switches; }
+
+// Every Platform hook below runs on a thread's fiber, called by the runtime
+// (or a test's thread body): executor code, so inside a Quiet region. The
+// four smallest (no calls that could switch, allocate or synchronise) are
+// instead built without TSan instrumentation.
 
 void SimPlatform::newosproc(int mid, ThreadEntry entry, void* arg) {
-  impl_->spawn(mid, entry, arg);
+  Impl::Quiet q(*impl_);
+  impl_->spawn(mid, entry, arg, /*in_quiet=*/impl_->quiet);
   impl_->reschedule();
 }
 
-void* SimPlatform::tlsGet() { return impl_->cur >= 0 ? impl_->threads[impl_->cur].tls : nullptr; }
-void SimPlatform::tlsSet(void* v) {
+GORT_NO_SANITIZE_THREAD void* SimPlatform::tlsGet() {
+  return impl_->cur >= 0 ? impl_->threads[impl_->cur].tls : nullptr;
+}
+GORT_NO_SANITIZE_THREAD void SimPlatform::tlsSet(void* v) {
   if (impl_->cur < 0) die("tlsSet outside a thread");
   impl_->threads[impl_->cur].tls = v;
 }
 
 void SimPlatform::futexsleep(std::atomic<uint32_t>* addr, uint32_t val, int64_t ns) {
   Impl& im = *impl_;
+  Impl::Quiet q(im);
   int tid = im.cur;
   if (addr->load(std::memory_order_relaxed) == val) {
     Impl::Thread& t = im.threads[tid];
@@ -456,6 +598,7 @@ void SimPlatform::futexsleep(std::atomic<uint32_t>* addr, uint32_t val, int64_t 
 
 void SimPlatform::futexwakeup(std::atomic<uint32_t>* addr, uint32_t cnt) {
   Impl& im = *impl_;
+  Impl::Quiet q(im);
   if (cnt > 0 && !im.waitq.empty()) {
     const std::atomic<uint32_t>* a = addr;
     if (im.wakeWhere([a](const Impl::Thread& t) { return t.waddr == a; }, cnt, im.cur) > 0)
@@ -464,22 +607,27 @@ void SimPlatform::futexwakeup(std::atomic<uint32_t>* addr, uint32_t cnt) {
   im.reschedule();
 }
 
-void SimPlatform::osyield() { impl_->reschedule(); }
+void SimPlatform::osyield() {
+  Impl::Quiet q(*impl_);
+  impl_->reschedule();
+}
 
-int64_t SimPlatform::nanotime() { return impl_->vtime; }
+GORT_NO_SANITIZE_THREAD int64_t SimPlatform::nanotime() { return impl_->vtime; }
 
-void SimPlatform::onFiberSwitch(gort::Fiber* to) {
+GORT_NO_SANITIZE_THREAD void SimPlatform::onFiberSwitch(gort::Fiber* to) {
   if (impl_->cur < 0) die("onFiberSwitch outside a thread");
   impl_->threads[impl_->cur].active = to;
 }
 
 void SimPlatform::syncPoint(Site s) {
+  Impl::Quiet q(*impl_);
   impl_->threads[impl_->cur].last_site = s;
   impl_->reschedule();
 }
 
 bool SimPlatform::injectPreempt(Site s) {
   Impl& im = *impl_;
+  Impl::Quiet q(im);
   im.threads[im.cur].last_site = s;
   bool p = im.chooser.choosePreempt(im.step, im.cur, s);
   if (p) im.record(TraceEvent::Kind::kPreempt, im.cur);
@@ -487,14 +635,18 @@ bool SimPlatform::injectPreempt(Site s) {
 }
 
 void SimPlatform::event(Ev e, int a, int b, int c) {
+  Impl::Quiet q(*impl_);
   impl_->record(TraceEvent::Kind::kRuntime, impl_->cur, a, b, c, e);
 }
 
+// conclude() never returns; its leaving() ends the quiet region begun here.
 void SimPlatform::fatal(const char* kind, const char* msg) {
+  if (impl_->quiet) gort::tsanInvisibleBegin();
   impl_->conclude(Verdict::kThrow, kind && *kind ? kind : "throw", {}, msg ? msg : "");
 }
 
 void SimPlatform::exitProcess(int code) {
+  if (impl_->quiet) gort::tsanInvisibleBegin();
   impl_->result.exit_code = code;
   impl_->conclude(Verdict::kOk, "", {}, "");
 }

@@ -60,6 +60,10 @@ enum class Verdict : uint8_t {
 };
 const char* verdictName(Verdict v);  // "ok", "deadlock", "stall", "budget", "throw", "invariant"
 
+// The default of SimOptions::tsan_no_sync: true iff this build has
+// ThreadSanitizer and SCHEDFUZZ_TSAN_SYNC is unset, empty or "0" (read once).
+bool defaultTsanNoSync();
+
 struct SimOptions {
   uint64_t step_budget = 200000;   // scheduling points before a budget verdict
   int64_t step_ns = 100;           // virtual time per scheduling point
@@ -71,6 +75,19 @@ struct SimOptions {
   // thread, cannot be acted on. Cuts the checker's cost by the mean run
   // length between switches.
   bool check_at_switches_only = false;
+  // ThreadSanitizer builds only (ignored otherwise): the executor's own
+  // switches from one thread (M) to another pass
+  // __tsan_switch_to_fiber_no_sync, so TSan sees the Ms as parallel threads
+  // and checks gort's locking as if they ran in parallel: only gort's own
+  // synchronisation (its futex mutexes and notes, atomics) orders them. The
+  // runtime's switches between an M's g0 and its goroutines stay
+  // synchronising (same thread). Everything the executor does on an M's
+  // fibers (its bookkeeping, the Chooser, the checker, the dumper, trace
+  // recording) is invisible to TSan (gort::tsanInvisibleBegin), and thread
+  // start (newosproc -> the new thread) and the end of the run (every
+  // thread -> the caller of run(), like pthread_join) are the only edges
+  // the executor adds. Default: on under TSan unless SCHEDFUZZ_TSAN_SYNC=1.
+  bool tsan_no_sync = defaultTsanNoSync();
 };
 
 // One line of the interleaving.
@@ -132,6 +149,10 @@ class SimPlatform final : public gort::Platform {
   uint64_t step() const;
   // Thread id -> M id (thread i was started for M mids()[i]).
   const std::vector<int>& mids() const;
+  // Whether switches between threads are no-sync (SimOptions::tsan_no_sync
+  // in a ThreadSanitizer build), and how many such switches this run made.
+  bool tsanNoSync() const;
+  uint64_t noSyncSwitches() const;
 
   // gort::Platform
   void newosproc(int mid, ThreadEntry entry, void* arg) override;
