@@ -751,24 +751,49 @@ void pingPongThread(void* arg, Fiber* g0) {
   s->finished.fetch_add(1);  // last touch of *s
 }
 
-TEST(LinuxPlatform, NewosprocThreadsPingPongOverAFutexAndExit) {
+// exitProcess parks its thread forever, by design. A parked thread left in
+// the test process would make every later fork() in the suite a fork of a
+// multi-threaded process (TSan then refuses to start threads in the child:
+// tests/realthreads_test.cpp failed that way), so the tests that call
+// exitProcess run in a child process of their own.
+#define CHECK_IN_CHILD(cond)                                                     \
+  do {                                                                           \
+    if (!(cond)) {                                                               \
+      std::fprintf(stderr, "check failed at line %d: %s\n", __LINE__, #cond); \
+      _exit(1);                                                                  \
+    }                                                                            \
+  } while (0)
+
+void inChildProcess(void (*body)()) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        body();
+        _exit(0);
+      },
+      ::testing::ExitedWithCode(0), "");
+}
+
+void pingPongBody() {
   gort::LinuxPlatform p;
   FutexPingPong s;
   s.p = &p;
   p.newosproc(1, &pingPongThread, &s);
   p.newosproc(2, &pingPongThread, &s);
   int code = 0;
-  ASSERT_TRUE(p.waitExit(int64_t{60} * 1000000000, &code)) << "ping-pong hung";
-  EXPECT_EQ(code, 42);
+  CHECK_IN_CHILD(p.waitExit(int64_t{60} * 1000000000, &code));  // else: hung
+  CHECK_IN_CHILD(code == 42);
   while (s.finished.load() < 2) std::this_thread::yield();
-  EXPECT_EQ(s.g0_ok.load(), 2);
-  EXPECT_EQ(s.tls_ok.load(), 2);
-  EXPECT_EQ(p.threadsStarted(), 2u);
+  CHECK_IN_CHILD(s.g0_ok.load() == 2);
+  CHECK_IN_CHILD(s.tls_ok.load() == 2);
+  CHECK_IN_CHILD(p.threadsStarted() == 2u);
   // A second waitExit sees the same exit at once.
   code = 0;
-  EXPECT_TRUE(p.waitExit(0, &code));
-  EXPECT_EQ(code, 42);
+  CHECK_IN_CHILD(p.waitExit(0, &code));
+  CHECK_IN_CHILD(code == 42);
 }
+
+TEST(LinuxPlatform, NewosprocThreadsPingPongOverAFutexAndExit) { inChildProcess(&pingPongBody); }
 
 // A goroutine fiber started on one M's g0 and resumed on another M's g0,
 // as happens when a G is put back on a run queue and stolen.
@@ -811,19 +836,21 @@ void handoffM2(void* arg, Fiber* g0) {
   h->p->exitProcess(0);
 }
 
-TEST(LinuxPlatform, GoroutineFiberMigratesBetweenNewosprocThreads) {
+void handoffBody() {
   gort::LinuxPlatform p;
   Handoff h;
   h.p = &p;
   p.newosproc(2, &handoffM2, &h);
   p.newosproc(1, &handoffM1, &h);
   int code = -1;
-  ASSERT_TRUE(p.waitExit(int64_t{60} * 1000000000, &code));
-  EXPECT_EQ(code, 0);
+  CHECK_IN_CHILD(p.waitExit(int64_t{60} * 1000000000, &code));
+  CHECK_IN_CHILD(code == 0);
   while (h.finished.load() < 2) std::this_thread::yield();
-  EXPECT_NE(h.tid_before.load(), 0);
-  EXPECT_NE(h.tid_before.load(), h.tid_after.load());
+  CHECK_IN_CHILD(h.tid_before.load() != 0);
+  CHECK_IN_CHILD(h.tid_before.load() != h.tid_after.load());
 }
+
+TEST(LinuxPlatform, GoroutineFiberMigratesBetweenNewosprocThreads) { inChildProcess(&handoffBody); }
 
 TEST(LinuxPlatform, FutexsleepTimesOutAndChecksTheValue) {
   gort::LinuxPlatform p;
