@@ -43,24 +43,26 @@ inline constexpr int32_t kMaxGomaxprocs = 64;  // gort's _MaxGomaxprocs
 
 // A field Go reads without synchronisation on purpose (a benign race in Go,
 // e.g. p.m in preemptone, sched.runqsize in handoffp). In C++ such a race is
-// undefined behaviour, so these are relaxed atomics: same code shape, and
+// undefined behaviour, so these are atomics: same code shape, and
 // ThreadSanitizer stays quiet about the races Go intends while still seeing
-// every unintended one.
+// every unintended one. Stores release and loads acquire (free on x86-64):
+// like a Go pointer store on amd64, a reader that sees the new value (say, a
+// new m.curg) also sees how it was initialised.
 template <class T>
 class racy {
  public:
   racy(T v = T()) : v_(v) {}
   racy(const racy&) = delete;
   racy& operator=(const racy& o) { return *this = static_cast<T>(o); }
-  operator T() const { return v_.load(std::memory_order_relaxed); }
-  racy& operator=(T x) { v_.store(x, std::memory_order_relaxed); return *this; }
-  T operator->() const { return v_.load(std::memory_order_relaxed); }
-  T operator++() { return v_.fetch_add(1, std::memory_order_relaxed) + 1; }
-  T operator--() { return v_.fetch_sub(1, std::memory_order_relaxed) - 1; }
-  T operator++(int) { return v_.fetch_add(1, std::memory_order_relaxed); }
-  T operator--(int) { return v_.fetch_sub(1, std::memory_order_relaxed); }
-  racy& operator+=(T x) { v_.fetch_add(x, std::memory_order_relaxed); return *this; }
-  racy& operator-=(T x) { v_.fetch_sub(x, std::memory_order_relaxed); return *this; }
+  operator T() const { return v_.load(std::memory_order_acquire); }
+  racy& operator=(T x) { v_.store(x, std::memory_order_release); return *this; }
+  T operator->() const { return v_.load(std::memory_order_acquire); }
+  T operator++() { return v_.fetch_add(1, std::memory_order_acq_rel) + 1; }
+  T operator--() { return v_.fetch_sub(1, std::memory_order_acq_rel) - 1; }
+  T operator++(int) { return v_.fetch_add(1, std::memory_order_acq_rel); }
+  T operator--(int) { return v_.fetch_sub(1, std::memory_order_acq_rel); }
+  racy& operator+=(T x) { v_.fetch_add(x, std::memory_order_acq_rel); return *this; }
+  racy& operator-=(T x) { v_.fetch_sub(x, std::memory_order_acq_rel); return *this; }
 
  private:
   std::atomic<T> v_;
