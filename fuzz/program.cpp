@@ -557,7 +557,7 @@ uint64_t stepBudget(const Program& p) {
   constexpr uint64_t kBase = 20000;  // runtime start-up, main's spawning and waiting, process exit
   // ~tens of ms of executor time: bounds a livelocked run. Programs with waits
   // may need one sysmon preemption (10000+ points) per spinning goroutine.
-  const uint64_t kCap = hasWait(p) ? 1200000 : 400000;
+  const uint64_t kCap = hasWait(p) ? 4000000 : 400000;
   uint64_t budget = kBase;
   bool any_go = false;
   uint64_t max_go_target = 0;

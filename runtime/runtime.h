@@ -254,7 +254,7 @@ struct P {
   racy<bool> preempt;       // enter the scheduler ASAP (async preemption companion flag)
   // [oracle] the M that holds this P in a local variable between taking it
   // from its last home (releasep, pidleget, a CAS) and giving it the next.
-  M* holder = nullptr;
+  racy<M*> holder;
   // sysmontick: sysmon's last observation of this P (retake).
   struct {
     uint32_t schedtick = 0;
@@ -284,7 +284,10 @@ struct schedt {
   G* runqhead = nullptr;    // global runnable queue
   G* runqtail = nullptr;
   racy<int32_t> runqsize;
-  G* gFree = nullptr;       // global cache of dead Gs
+  // Global cache of dead Gs (under sched.lock). gfget reads it without the
+  // lock on purpose ("if _p_.gFree.empty() && (!sched.gFree.stack.empty()
+  // || ...) { lock(&sched.gFree.lock)", re-checked under the lock): racy.
+  racy<G*> gFree;
   int32_t ngFree = 0;
   std::atomic<uint32_t> gcwaiting{0};
   racy<int32_t> stopwait;

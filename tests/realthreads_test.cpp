@@ -21,7 +21,7 @@ using gort::Runtime;
 // Runs fn(rt) as main in a child process; returns the child's exit status,
 // or -1 if it died from a signal.
 int runInChild(const std::function<void(Runtime&)>& main, uint32_t bugs = 0, bool stress = false,
-               int64_t timeout_ms = 5000) {
+               int64_t timeout_ms = 30000) {
   fflush(stdout);
   fflush(stderr);
   pid_t pid = fork();

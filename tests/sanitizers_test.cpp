@@ -299,7 +299,9 @@ TEST(SanitizerNoSync, GoroutinesRunWithSynchronisingSwitches) {
   ASSERT_EQ(r.verdict, Verdict::kOk) << r.message;
   EXPECT_EQ(ran.load(), 3);
   EXPECT_FALSE(saw_flag.load());
-  if (kTsan && defaultTsanNoSync()) EXPECT_GT(p.noSyncSwitches(), 0u);
+  if (kTsan && defaultTsanNoSync()) {
+    EXPECT_GT(p.noSyncSwitches(), 0u);
+  }
 }
 
 TEST(SanitizerNoSync, TsanSeesAPlainWriteSharedByTwoThreads) {
