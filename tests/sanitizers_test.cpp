@@ -25,6 +25,10 @@
 //
 // The children inherit TSAN_OPTIONS / ASAN_OPTIONS (e.g. the ctest presets'),
 // minus every SCHEDFUZZ_* and GORT_PLANT variable unless a test sets it.
+//
+// CI: ctest counts a skipped test as passed, so a planted-defect job sets
+// SCHEDFUZZ_REQUIRE_PLANTED=1: the planted test of the build's sanitizer then
+// fails, instead of skipping, if the build lacks SCHEDFUZZ_PLANTED_DEFECTS.
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -90,6 +94,12 @@ struct Result {
   int status = -1;  // exit status, or -1 if the process did not exit normally
   std::string out, err;
 };
+
+// SCHEDFUZZ_REQUIRE_PLANTED=1: this run must exercise the planted defects.
+bool requirePlanted() {
+  const char* e = std::getenv("SCHEDFUZZ_REQUIRE_PLANTED");
+  return e != nullptr && *e != '\0' && std::strcmp(e, "0") != 0;
+}
 
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
@@ -173,7 +183,11 @@ Result runChild(const TempDir& dir, const std::string& child, const std::vector<
 // SanitizerPlanted
 
 TEST(SanitizerPlanted, TsanReportsTheUnlockedGlobalRunQueueWrite) {
-  if (!kTsan || !kPlanted) GTEST_SKIP() << "needs a ThreadSanitizer build with -DSCHEDFUZZ_PLANTED_DEFECTS=ON";
+  if (!kTsan) GTEST_SKIP() << "needs a ThreadSanitizer build";
+  if (!kPlanted) {
+    if (requirePlanted()) FAIL() << "SCHEDFUZZ_REQUIRE_PLANTED is set but this build lacks -DSCHEDFUZZ_PLANTED_DEFECTS=ON";
+    GTEST_SKIP() << "needs -DSCHEDFUZZ_PLANTED_DEFECTS=ON";
+  }
   TempDir dir;
   ASSERT_TRUE(dir.ok());
 
@@ -197,7 +211,11 @@ TEST(SanitizerPlanted, TsanReportsTheUnlockedGlobalRunQueueWrite) {
 }
 
 TEST(SanitizerPlanted, AsanReportsTheUseOfAnExitedMAfterFree) {
-  if (!kAsan || !kPlanted) GTEST_SKIP() << "needs an AddressSanitizer build with -DSCHEDFUZZ_PLANTED_DEFECTS=ON";
+  if (!kAsan) GTEST_SKIP() << "needs an AddressSanitizer build";
+  if (!kPlanted) {
+    if (requirePlanted()) FAIL() << "SCHEDFUZZ_REQUIRE_PLANTED is set but this build lacks -DSCHEDFUZZ_PLANTED_DEFECTS=ON";
+    GTEST_SKIP() << "needs -DSCHEDFUZZ_PLANTED_DEFECTS=ON";
+  }
   TempDir dir;
   ASSERT_TRUE(dir.ok());
 
