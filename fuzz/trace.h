@@ -13,7 +13,7 @@
 //         6 | haveTemplateThread 0->1  |                          |
 //         7 |                          | > haveTemplateThread==1, |
 //           |                          |   skip                   |
-//         8 |                          |                          | > preempt request -> G1
+//         8 |                          |                          | > preempt request -> P1
 //      ...
 //        10 | > preempted G1 at newm   |                          |
 //        11 | gcstopm P0 -> _Pgcstop   |                          |

@@ -306,10 +306,7 @@ void Runtime::mexit() {
   if (m == m0_) {
     // This is the main thread. Just wedge it. On Linux, exiting the main
     // thread puts the process into a non-waitable zombie state.
-    P* p = releasep();
-    p->holder = m;
-    handoffp(p);
-    if (p->holder == m) p->holder = nullptr;
+    handoffp(releasep());
     lock(&sched_.lock);
     sched_.nmfreed++;
     checkdead();
@@ -333,10 +330,7 @@ void Runtime::mexit() {
   unlock(&sched_.lock);
 
   // Release the P.
-  P* p = releasep();
-  p->holder = m;
-  handoffp(p);
-  if (p->holder == m) p->holder = nullptr;
+  handoffp(releasep());
   // After this point we must not have a P.
   lock(&sched_.lock);
   sched_.nmfreed++;
@@ -572,6 +566,10 @@ void Runtime::startm(P* _p_, bool spinning) {
 // Hands off P from syscall or locked M. Always runs without a P, so write
 // barriers are not allowed. The cases are tried in Go's order (spec §5.14).
 void Runtime::handoffp(P* _p_) {
+  // [oracle] The caller took _p_ from its last home (releasep, a CAS); until
+  // one of the cases below gives it the next, this M holds it in transit.
+  // Every case clears the mark when it hands _p_ on.
+  _p_->holder = getm();
   // handoffp must start an M in any situation where findrunnable would
   // return a G to run on _p_.
 
@@ -645,10 +643,7 @@ void Runtime::stoplockedm() {
   }
   if (_g_m->p != nullptr) {
     // Schedule another M to run this p.
-    P* _p_ = releasep();
-    _p_->holder = _g_m;
-    handoffp(_p_);
-    if (_p_->holder == _g_m) _p_->holder = nullptr;
+    handoffp(releasep());
   }
   incidlelocked(1);
   event(Ev::stoplockedm, static_cast<int>(_g_m->lockedg->goid));
@@ -1505,7 +1500,9 @@ bool Runtime::preemptone(P* _p_) {
   // Request an async preemption of this P. (The signal is modelled by
   // PreemptPoint at user steps honouring gp.preempt.)
   _p_->preempt = true;
-  event(Ev::preempt_requested, static_cast<int>(gp->goid));
+  // (Go's preemptone never reads gp.goid: gp belongs to another M and may be
+  // recycled at any moment. The event names the P.)
+  event(Ev::preempt_requested, _p_->id);
   return true;
 }
 

@@ -1,6 +1,8 @@
 // runtime/run.cpp — runOnLinux: start m0 on a pthread, wait for exitProcess or a timeout.
 #include "runtime/run.h"
 
+#include "runtime/sanitizers.h"
+
 namespace gort {
 
 RealRun runOnLinux(const Config& cfg, std::function<void(Runtime&)> main, const LinuxPlatform::Options& opts,
@@ -16,7 +18,10 @@ RealRun runOnLinux(const Config& cfg, std::function<void(Runtime&)> main, const 
   r.finished = plat->waitExit(timeout_ns, &r.exit_code);
   // A racy snapshot: the threads are still running or stuck. Good enough to
   // see which P is missing and who waits for what.
-  if (!r.finished) r.dump = rt->dump();
+  if (!r.finished) {
+    TsanInvisibleScope quiet;  // racy by design, like Go's schedtrace
+    r.dump = rt->dump();
+  }
   return r;
 }
 

@@ -266,13 +266,7 @@ void Runtime::entersyscallblock() {
   pp->syscalltick++;
   casgstatus(_g_, _Grunning, _Gsyscall);
   event(Ev::entersyscall, static_cast<int>(_g_->goid));
-  systemstack([this] {  // entersyscallblock_handoff
-    M* m = getm();
-    P* p = releasep();
-    p->holder = m;
-    handoffp(p);
-    if (p->holder == m) p->holder = nullptr;
-  });
+  systemstack([this] { handoffp(releasep()); });  // entersyscallblock_handoff
   _g_m->locks--;
 }
 
@@ -351,6 +345,9 @@ bool Runtime::exitsyscallfast_pidle() {
 // exitsyscall slow path on g0. Failed to acquire P, enqueue gp as runnable.
 G* Runtime::exitsyscall0(G* gp) {
   M* _g_m = getm();
+  // Read before globrunqput: from then on another M may run gp, and it may
+  // exit and be reused before this M reaches the event below.
+  const int goid = static_cast<int>(gp->goid);
   casgstatus(gp, _Gsyscall, _Grunnable);
   dropg();
   lock(&sched_.lock);
@@ -365,7 +362,7 @@ G* Runtime::exitsyscall0(G* gp) {
     }
   }
   unlock(&sched_.lock);
-  event(Ev::exitsyscall, static_cast<int>(gp->goid), 0);
+  event(Ev::exitsyscall, goid, 0);
   if (_p_ != nullptr) {
     acquirep(_p_);
     return execute(gp, false);  // Never returns.

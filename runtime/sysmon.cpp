@@ -114,9 +114,7 @@ uint32_t Runtime::retake(int64_t now) {
       if (_p_->status.compare_exchange_strong(expect, _Pidle)) {
         n++;
         _p_->syscalltick++;
-        _p_->holder = getm();
         handoffp(_p_);
-        if (_p_->holder == getm()) _p_->holder = nullptr;
       }
       if (bracket) incidlelocked(1);
       lock(&allpLock_);

@@ -194,8 +194,8 @@ TEST(TraceColumns, Issue38931Golden) {
    6     0.6 | haveTemplateThread 0->1           |                                   |
    7     0.7 |                                   | > haveTemplateThread==1, skip     |
    7     0.7 |                                   | LockOSThread G2 lockedExt=1       |
-   8     0.8 |                                   |                                   | > preempt request -> G1
-   8     0.8 |                                   |                                   | preempt request -> G2
+   8     0.8 |                                   |                                   | > preempt request -> P1
+   8     0.8 |                                   |                                   | preempt request -> P2
    8     0.8 |                                   |                                   | stopTheWorld: gcwaiting=1
              |                                   |                                   |   stopwait=2
    9     0.9 |                                   |                                   | ... sleeps (timed) @notesleep
