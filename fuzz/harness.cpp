@@ -12,6 +12,12 @@ namespace schedfuzz {
 
 namespace {
 
+// sleep(n) and nanosleep(n) block for (n+1) * 20 us of virtual time (20 to
+// 320 scheduling points at 1 us each): one to sixteen of sysmon's shortest
+// ticks, short enough to end within a run and long enough for sysmon to
+// retake the P of a thread blocked in nanosleep.
+constexpr int64_t kSleepUnitNs = 20 * 1000;
+
 // What one goroutine script needs while it runs. Lives in the Interp object
 // for the whole execution, so script bodies keep no owning locals (a run can
 // end at any point and abandon every stack).
@@ -28,13 +34,14 @@ namespace {
 struct Interp {
   static constexpr auto kRelaxed = std::memory_order_relaxed;
   gort::Runtime* rt = nullptr;
-  gort::Platform* plat = nullptr;
+  SimPlatform* plat = nullptr;
   const Program* prog = nullptr;
   gort::Runtime::WaitGroup wg;
   std::atomic<int> started{0};  // goroutines started for scripts (capped by kMaxGoroutines)
   std::atomic<int> live{0};     // started and not finished
   std::atomic<int> waiting{0};  // live goroutines inside a wait op
   std::atomic<bool> flags[16] = {};
+  std::atomic<uint32_t> kernelSleep{0};  // nanosleep's futex word (never woken: only time ends the wait)
 
   void runScript(int idx);
   void spawn(int idx) {
@@ -101,8 +108,18 @@ void Interp::runScript(int idx) {
         for (int i = 0; i <= ins.arg; i++) rt->UserStep();
         break;
       case Op::kGomaxprocs: rt->GOMAXPROCS(1 + ins.arg % 4); break;
+      case Op::kSleep: rt->Sleep(kSleepUnitNs * (ins.arg + 1)); break;
+      case Op::kNanosleep: {
+        // A blocking system call: the thread sleeps in the kernel (a futex
+        // wait nobody wakes) while its P sits in _Psyscall for sysmon to retake.
+        const int64_t ns = kSleepUnitNs * (ins.arg + 1);
+        Interp* self = this;
+        rt->Syscall([self, ns] { self->plat->futexsleep(&self->kernelSleep, 0, ns); });
+        break;
+      }
       case Op::kCount: break;
     }
+    plat->noteProgress();
   }
   live.fetch_sub(1, kRelaxed);
   rt->wgDone(wg);

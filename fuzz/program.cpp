@@ -20,7 +20,7 @@ namespace {
 
 constexpr const char* kOpNames[] = {
     "lock", "unlock", "gosched", "go", "newm", "stw", "syscall", "exit", "spin", "gomaxprocs", "syscallblock",
-    "wait", "signal",
+    "wait", "signal", "sleep", "nanosleep",
 };
 static_assert(std::size(kOpNames) == static_cast<size_t>(Op::kCount));
 
@@ -57,6 +57,8 @@ bool opHasArg(Op op) {
     case Op::kSyscallBlock:
     case Op::kWait:
     case Op::kSignal:
+    case Op::kSleep:
+    case Op::kNanosleep:
       return true;
     default:
       return false;
@@ -520,6 +522,9 @@ uint64_t scriptCost(const Script& s) {
   for (const Instr& in : s.ops) {
     cost += 4000;
     if (in.op == Op::kSpin || in.op == Op::kSyscall || in.op == Op::kSyscallBlock) cost += 500ull * (in.arg + 1);
+    // A sleep or nanosleep blocks for (arg+1) * 20 us of virtual time: if
+    // other threads run meanwhile, that many scheduling points.
+    if (in.op == Op::kSleep || in.op == Op::kNanosleep) cost += 20ull * (in.arg + 1);
     // A wait may spin until sysmon's forced preemption (10 ms, 10000 points,
     // up to 20000 with sysmon's back-off) ends it.
     if (in.op == Op::kWait) cost += 40000;

@@ -26,10 +26,12 @@ enum class Op : uint8_t {
   kSyscallBlock,// entersyscallblock (P handed off at once); arg user steps; exitsyscall
   kWait,        // spin (user steps) until flag arg is set, every other live script goroutine waits too, or the spinner is preempted
   kSignal,      // set flag arg
+  kSleep,       // time.Sleep((arg+1) * 20us): park on a timer of the current P (Go 1.14 per-P timers)
+  kNanosleep,   // syscall.Nanosleep: entersyscall; the thread blocks (arg+1) * 20us in the kernel; exitsyscall
   kCount
 };
-const char* opName(Op op);  // "lock", "unlock", "gosched", "go", "newm", "stw", "syscall", "exit", "spin", "gomaxprocs", "syscallblock", "wait", "signal"
-bool opHasArg(Op op);       // go, syscall, spin, gomaxprocs, syscallblock, wait, signal
+const char* opName(Op op);  // "lock", "unlock", "gosched", "go", "newm", "stw", "syscall", "exit", "spin", "gomaxprocs", "syscallblock", "wait", "signal", "sleep", "nanosleep"
+bool opHasArg(Op op);       // go, syscall, spin, gomaxprocs, syscallblock, wait, signal, sleep, nanosleep
 
 struct Instr {
   Op op = Op::kSpin;
@@ -112,7 +114,8 @@ uint64_t walkSeed(const Program& p);
 
 // Step budget for running p: generous enough that a fair schedule of the
 // fixed runtime always finishes, so exhausting it means a livelock.
-// 20000 + 4000 per op + 500 per user step of spin/syscall args, plus the
+// 20000 + 4000 per op + 500 per user step of spin/syscall args + 20 per
+// 1 us of sleep/nanosleep, plus the
 // goroutines `go` may start; capped at 400000 (docs/schedule-format.md).
 uint64_t stepBudget(const Program& p);
 

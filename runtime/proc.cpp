@@ -45,6 +45,7 @@ const char* bugName(Bug b) {
     case Bug::issue20458: return "issue20458";
     case Bug::asyncpreemptoff: return "asyncpreemptoff";
     case Bug::issue6070: return "issue6070";
+    case Bug::issue40368: return "issue40368";
     case Bug::kCount: break;
   }
   return "?";
@@ -188,7 +189,10 @@ void Runtime::m0Entry(void* arg, Fiber* g0) {
 void Runtime::schedinit() {
   M* _g_m = getm();
   sched_.maxmcount = cfg_.maxmcount;
-  mcommoninit(_g_m);
+  mcommoninit(_g_m, -1);
+  // (The executor's clock may read 0 here; lastpoll 0 would mean "an M is
+  // polling", so the port stores at least 1.)
+  sched_.lastpoll.store(std::max<int64_t>(plat_.nanotime(), 1));
   int32_t procs = std::clamp(cfg_.gomaxprocs, 1, kMaxGomaxprocs);
   lock(&sched_.lock);
   if (procresize(procs) != nullptr) throw_("unknown runnable goroutine during bootstrap");
@@ -201,7 +205,7 @@ void Runtime::runtimeMain() {
   mainStarted_ = true;
   if (cfg_.sysmon) {
     // Allocate a new m for sysmon; it runs without a P, so no write barriers.
-    systemstack([this] { newm(&Runtime::sysmon, nullptr); });
+    systemstack([this] { newm(&Runtime::sysmon, nullptr, -1); });
   }
   if (main_) main_();
   event(Ev::mainexit);
@@ -358,7 +362,9 @@ void Runtime::mexit() {
 // allocation context if needed. fn is recorded as the new M's m.mstartfn.
 // This function is allowed to have write barriers even if the caller isn't
 // (Go), so it may borrow pp: the caller must hold pp in transit.
-M* Runtime::allocm(P* _p_, MStartFn fn) {
+//
+// id is optional pre-allocated m ID. Omit (-1) by passing -1.
+M* Runtime::allocm(P* _p_, MStartFn fn, int64_t id) {
   PreemptPoint(Site::allocm_prologue);
   M* _g_m = acquirem();
   bool borrowed = false;
@@ -368,25 +374,39 @@ M* Runtime::allocm(P* _p_, MStartFn fn) {
   }
   M* mp = newM();
   mp->mstartfn = fn;
-  mcommoninit(mp);
+  mcommoninit(mp, id);
   if (borrowed && _p_ == _g_m->p) releasep();
   releasem(_g_m);
   event(Ev::allocm, static_cast<int>(mp->id));
   return mp;
 }
 
-void Runtime::mcommoninit(M* mp) {
+// Pre-allocated ID may be passed as 'id', or omitted by passing -1.
+void Runtime::mcommoninit(M* mp, int64_t id) {
   lock(&sched_.lock);
-  if (sched_.mnext + 1 < sched_.mnext) throw_("runtime: thread ID overflow");
-  mp->id = sched_.mnext;
-  sched_.mnext++;
-  checkmcount();
+  if (id >= 0) {
+    mp->id = id;
+  } else {
+    mp->id = mReserveID();
+  }
   allms_.push_back(mp);
   // Add to allm so garbage collector doesn't free g->m when it is just in a
   // register or unreachable from anywhere else.
   mp->alllink = allm_.load(std::memory_order_relaxed);
   allm_.store(mp, std::memory_order_release);
   unlock(&sched_.lock);
+}
+
+// mReserveID returns the next M ID from sched.mnext, which also counts the
+// M as existing (mcount) from now on. sched.lock must be held. (Go 1.16,
+// 85afa2eb: split out of mcommoninit so that startm can reserve the ID of
+// the M it is about to create before dropping sched.lock; #40368.)
+int64_t Runtime::mReserveID() {
+  if (sched_.mnext + 1 < sched_.mnext) throw_("runtime: thread ID overflow");
+  int64_t id = sched_.mnext;
+  sched_.mnext++;
+  checkmcount();
+  return id;
 }
 
 void Runtime::checkmcount() {
@@ -397,9 +417,11 @@ void Runtime::checkmcount() {
 // newm creates a new M. It will start off with a call to fn, or else the
 // scheduler. fn needs to be static and not a heap allocated closure.
 // Can run with m.p==nil, so write barriers are not allowed.
-void Runtime::newm(MStartFn fn, P* _p_) {
+//
+// id is optional pre-allocated m ID. Omit (-1) by passing -1.
+void Runtime::newm(MStartFn fn, P* _p_, int64_t id) {
   PreemptPoint(Site::newm_prologue);
-  M* mp = allocm(_p_, fn);
+  M* mp = allocm(_p_, fn, id);
   mp->nextp = _p_;
   if (_p_) _p_->holder = nullptr;  // now referenced by mp.nextp
   if (fn == &Runtime::templateThread) {
@@ -461,7 +483,7 @@ void Runtime::startTemplateThread() {
   event(Ev::template_cas);
   newmHandoff_.creator = getm();
   newmHandoff_.creatorG = getg();
-  newm(&Runtime::templateThread, nullptr);
+  newm(&Runtime::templateThread, nullptr, -1);
   newmHandoff_.creator = nullptr;
   newmHandoff_.creatorG = nullptr;
   if (fixed) releasem(mp);
@@ -542,17 +564,33 @@ void Runtime::startm(P* _p_, bool spinning) {
     _p_->holder = self;
   }
   M* mp = mget();
-  unlock(&sched_.lock);
-  event(Ev::startm, _p_->id, spinning ? 1 : 0);
   if (mp == nullptr) {
+    // No M is available, we must drop sched.lock and call newm. However, we
+    // already own a P to assign to the M.
+    //
+    // Once sched.lock is released, another G (e.g., in a syscall), could
+    // find no idle P while checkdead finds a runnable G but no running M's
+    // because this new M hasn't started yet, thus throwing in an apparent
+    // deadlock.
+    //
+    // Avoid this situation by pre-allocating the ID for the new M, thus
+    // marking it as 'running' before we drop sched.lock. This new M will
+    // eventually run the scheduler to execute any queued G's. (Go 1.16,
+    // 85afa2eb; Bug::issue40368 restores Go 1.14, where mcommoninit
+    // counts the M only once newm is under way.)
+    int64_t id = cfg_.has(Bug::issue40368) ? -1 : mReserveID();
+    unlock(&sched_.lock);
+    event(Ev::startm, _p_->id, spinning ? 1 : 0);
     MStartFn fn = nullptr;
     if (spinning) {
       // The caller incremented nmspinning, so set m.spinning in the new M.
       fn = &Runtime::mspinning;
     }
-    newm(fn, _p_);
+    newm(fn, _p_, id);
     return;
   }
+  unlock(&sched_.lock);
+  event(Ev::startm, _p_->id, spinning ? 1 : 0);
   if (mp->spinning) throw_("startm: m is spinning");
   if (mp->nextp != nullptr) throw_("startm: m has p");
   if (spinning && !runqempty(_p_)) throw_("startm: p has runnable gs");
@@ -609,15 +647,14 @@ void Runtime::handoffp(P* _p_) {
     return;
   }
   // If this is the last running P and nobody is polling network, need to
-  // wakeup another M to poll network. (gort has no netpoller, so, as in a Go
-  // program that never used the network, sched.lastpoll != 0 always holds.)
-  if (sched_.npidle.load() == gomaxprocs_ - 1) {
+  // wakeup another M to poll network.
+  if (sched_.npidle.load() == gomaxprocs_ - 1 && sched_.lastpoll.load() != 0) {
     unlock(&sched_.lock);
     event(Ev::handoffp, _p_->id, 7);
     startm(_p_, false);
     return;
   }
-  // (case 8, timers: gort has no timers.)
+  if (int64_t when = nobarrierWakeTime(_p_); when != 0) wakeNetPoller(when);
   event(Ev::handoffp, _p_->id, 9);
   pidleput(_p_);
   _p_->holder = nullptr;
@@ -729,7 +766,12 @@ void Runtime::checkdead() {
   }
   unlock(&allglock_);
   if (grunning == 0) throw_("no goroutines (main called runtime.Goexit) - deadlock!");
-  // (timers: gort has none.)
+  // There are no goroutines running, so we can look at the P's timers.
+  // (Go reads len(_p_.timers) without the timers lock; numTimers is that
+  // length as an atomic.)
+  for (P* _p_ : allp_) {
+    if (_p_->numTimers.load() > 0) return;
+  }
   throw_("all goroutines are asleep - deadlock!");
 }
 
@@ -831,6 +873,20 @@ void Runtime::pdestroy(P* pp) {
     gp->schedlink = sched_.gFree;
     sched_.gFree = gp;
     sched_.ngFree++;
+  }
+  if (!pp->timers.empty()) {
+    P* plocal = getm()->p;
+    // The world is stopped, but we acquire timersLock to protect against
+    // sysmon calling timeSleepUntil. This is the only case where we hold the
+    // timersLock of more than one P, so there are no deadlock concerns.
+    lock(&plocal->timersLock);
+    lock(&pp->timersLock);
+    moveTimers(plocal, pp->timers);
+    pp->timers.clear();
+    pp->numTimers.store(0);
+    pp->timer0When.store(0);
+    unlock(&pp->timersLock);
+    unlock(&plocal->timersLock);
   }
   pp->status = _Pdead;
 }
@@ -1103,6 +1159,9 @@ G* Runtime::schedule() {
     if (_g_m->spinning && (pp->runnext.load() != nullptr || pp->runqhead.load() != pp->runqtail.load())) {
       throw_("schedule: spinning with local work");
     }
+    int64_t pollUntil = 0;
+    bool ranTimers = false;
+    checkTimers(pp, 0, &pollUntil, &ranTimers);
     G* gp = nullptr;
     bool inheritTime = false;
     // Check the global runnable queue once in a while to ensure fairness.
@@ -1148,7 +1207,7 @@ G* Runtime::execute(G* gp, bool inheritTime) {
 }
 
 // Finds a runnable goroutine to execute. Tries to steal from other P's, get
-// g from global queue. (netpoll, timers, GC work and safe-point functions
+// g from global queue, run timers. (netpoll, GC work and safe-point functions
 // are not modelled; the gcwaiting re-checks are kept in Go's places.)
 G* Runtime::findrunnable(bool* inheritTime) {
   M* _g_m = getm();
@@ -1159,6 +1218,9 @@ G* Runtime::findrunnable(bool* inheritTime) {
       gcstopm();
       continue;
     }
+    int64_t pollUntil = 0;
+    bool ran = false;
+    int64_t now = checkTimers(_p_, 0, &pollUntil, &ran);
     // local runq
     if (G* gp = runqget(_p_, inheritTime)) return gp;
     // global runq
@@ -1174,6 +1236,7 @@ G* Runtime::findrunnable(bool* inheritTime) {
     // Steal work from other P's.
     int32_t procs = gomaxprocs_;
     bool goto_top = false;
+    bool ranTimer = false;
     // If number of spinning M's >= number of busy P's, block. This is
     // necessary to prevent excessive CPU consumption when GOMAXPROCS>>1 but
     // the program parallelism is low.
@@ -1199,9 +1262,34 @@ G* Runtime::findrunnable(bool* inheritTime) {
             *inheritTime = false;
             return gp;
           }
+          // Consider stealing timers from p2. This call to checkTimers is
+          // the only place where we hold a lock on a different P's timers.
+          // Lock contention can be a problem here, so avoid grabbing the
+          // lock if p2 is running and not marked for preemption. If p2 is
+          // running and not being preempted we assume it will handle its
+          // own timers.
+          if (i > 2 && shouldStealTimers(p2)) {
+            int64_t w = 0;
+            bool ran2 = false;
+            now = checkTimers(p2, now, &w, &ran2);
+            if (w != 0 && (pollUntil == 0 || w < pollUntil)) pollUntil = w;
+            if (ran2) {
+              // Running the timers may have made an arbitrary number of G's
+              // ready and added them to this P's local run queue. That
+              // invalidates the assumption of runqsteal that is always has
+              // room to add stolen G's. So check now if there is a local G
+              // to run.
+              if (G* gp = runqget(_p_, inheritTime)) return gp;
+              ranTimer = true;
+            }
+          }
         }
       }
       if (goto_top) continue;
+    }
+    if (ranTimer) {
+      // Running a timer may have made some goroutine ready.
+      continue;
     }
     // stop:
     // Before we drop our P, make a snapshot of the allp slice, which can
@@ -1255,6 +1343,47 @@ G* Runtime::findrunnable(bool* inheritTime) {
       }
     }
     if (again) continue;
+    // Similar to above, check for timer creation or expiry concurrently
+    // with transitioning from spinning to non-spinning. Note that we cannot
+    // use checkTimers here because it calls adjusttimers which may need to
+    // allocate memory, and that isn't allowed when we don't have an active P.
+    for (int32_t i = 0; i < nsnap; i++) {
+      // This is similar to nobarrierWakeTime, but minimizes calls to nanotime.
+      int64_t w = allpSnapshot[i]->timer0When.load();
+      if (w != 0 && (pollUntil == 0 || w < pollUntil)) pollUntil = w;
+    }
+    int64_t delta = -1;
+    if (pollUntil != 0) {
+      if (now == 0) now = plat_.nanotime();
+      delta = pollUntil - now;
+      if (delta < 0) delta = 0;
+    }
+    // poll network (gort: no descriptors, so only timers make an M poll,
+    // and the list netpoll returns is always empty)
+    if (netpollinited() && pollUntil != 0 && sched_.lastpoll.exchange(0) != 0) {
+      sched_.pollUntil.store(pollUntil);
+      if (_g_m->p != nullptr) throw_("findrunnable: netpoll with p");
+      if (_g_m->spinning) throw_("findrunnable: netpoll with spinning");
+      netpoll(delta);  // block until new work is available
+      sched_.pollUntil.store(0);
+      sched_.lastpoll.store(plat_.nanotime());
+      lock(&sched_.lock);
+      _p_ = pidleget();
+      if (_p_) _p_->holder = _g_m;
+      unlock(&sched_.lock);
+      if (_p_ != nullptr) {
+        acquirep(_p_);
+        if (wasSpinning) {
+          _g_m->spinning = true;
+          sched_.nmspinning++;
+        }
+        continue;
+      }
+      // (_p_ == nil: injectglist(&list) of an empty list.)
+    } else if (pollUntil != 0 && netpollinited()) {
+      int64_t pollerPollUntil = sched_.pollUntil.load();
+      if (pollerPollUntil == 0 || pollerPollUntil > pollUntil) netpollBreak();
+    }
     stopm();
   }
 }
@@ -1351,26 +1480,45 @@ G* Runtime::park_m(G* gp) {
   M* _g_m = getm();
   casgstatus(gp, _Grunning, _Gwaiting);
   dropg();
-  if (mutex* lk = _g_m->waitlock) {
+  if (ParkUnlockFn fn = _g_m->waitunlockf) {
+    bool ok = (this->*fn)(gp, _g_m->waitlock);
+    _g_m->waitunlockf = nullptr;
     _g_m->waitlock = nullptr;
-    unlock(lk);  // parkunlock_c
+    if (!ok) {
+      casgstatus(gp, _Gwaiting, _Grunnable);
+      return execute(gp, true);  // Schedule it back, never returns.
+    }
   }
   return schedule();
 }
 
-// Puts the current goroutine into a waiting state and unlocks the lock. The
-// goroutine can be made runnable again by calling goready(gp).
-void Runtime::gopark(mutex* lk, const char* reason) {
+bool Runtime::parkunlock_c(G*, void* lk) {
+  unlock(static_cast<mutex*>(lk));
+  return true;
+}
+
+// Puts the current goroutine into a waiting state and calls unlockf on the
+// system stack. If unlockf returns false, the goroutine is resumed. unlockf
+// must not access this G's stack, as it may be moved between the call to
+// gopark and the call to unlockf. The goroutine can be made runnable again
+// by calling goready(gp).
+void Runtime::gopark(ParkUnlockFn unlockf, void* lock, const char* reason) {
   PreemptPoint(Site::gopark_prologue);
   M* mp = acquirem();
   G* gp = mp->curg;
   uint32_t status = readgstatus(gp);
   if (status != _Grunning) throw_("gopark: bad g status");
-  mp->waitlock = lk;
+  mp->waitlock = lock;
+  mp->waitunlockf = unlockf;
   gp->waitreason = reason;
   // can't do anything that might move the G between Ms here.
   releasem(mp);
   mcall(&Runtime::park_m);
+}
+
+// Puts the current goroutine into a waiting state and unlocks the lock.
+void Runtime::goparkunlock(mutex* lk, const char* reason) {
+  gopark(&Runtime::parkunlock_c, lk, reason);
 }
 
 void Runtime::goready(G* gp) {
@@ -1668,7 +1816,7 @@ void Runtime::wgWait(WaitGroup& wg) {
   }
   if (wg.waiter != nullptr) throw_("sync: WaitGroup has two waiters (gort's WaitGroup allows one)");
   wg.waiter = getg();
-  gopark(&wg.lock, "wait group");
+  goparkunlock(&wg.lock, "wait group");
 }
 
 // ---------------------------------------------------------------------------

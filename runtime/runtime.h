@@ -110,6 +110,16 @@ enum class Bug : uint8_t {
   // checkdead can count zero running Ms before handoffp starts one: a false
   // "all goroutines are asleep" or "checkdead: runnable g".
   issue6070,
+  // golang/go#40368 (present in Go 1.14, fixed in the Go 1.16 cycle by
+  // 85afa2eb "runtime: ensure startm new M is consistently visible to
+  // checkdead"). Switch: startm, finding no idle M, drops sched.lock before
+  // newm has counted the new M (mcommoninit assigns its id under the lock
+  // later), so an M returning from a syscall in that window can park, run
+  // checkdead and count zero running Ms while a G is runnable: "checkdead:
+  // runnable g". The unbracketed caller in 1.14 is sysmon's overdue-timer
+  // startm(nil, false). Fixed (the default): startm reserves the id
+  // (mReserveID) before it unlocks, so checkdead counts the new M at once.
+  issue40368,
   kCount
 };
 const char* bugName(Bug b);
@@ -190,10 +200,20 @@ struct G {
   M* lockedShadowM = nullptr; // [oracle] M it locked on while lockedShadow > 0
   bool isg0 = false;
   uint32_t preemptions = 0;  // times this goroutine was preempted (gopreempt_m); reset by newproc1
+  int64_t sleepWhen = 0;    // timeSleep: gp.timer.nextwhen, read by resetForSleep once parked
+};
+
+// A runtime timer (time.go), reduced to the one kind gort has: timeSleep's
+// "make gp runnable at `when`" (f = goroutineReady, arg = gp, no period).
+struct timer {
+  int64_t when = 0;
+  G* g = nullptr;
 };
 
 using MStartFn = void (Runtime::*)();
 using McallFn = G* (Runtime::*)(G*);
+// gopark's unlockf: called on g0 once gp is _Gwaiting; false resumes gp at once.
+using ParkUnlockFn = bool (Runtime::*)(G* gp, void* arg);
 
 struct M {
   Runtime* rt = nullptr;
@@ -222,7 +242,8 @@ struct M {
   G* curctx = nullptr;      // getg(): the G whose stack this M is executing on (g0 or curg)
   McallFn mcallfn = nullptr;// the function mcall asked g0 to run
   G* mcallg = nullptr;
-  mutex* waitlock = nullptr;// gopark: the lock park_m releases once the g is parked
+  ParkUnlockFn waitunlockf = nullptr;  // gopark: what park_m calls once the g is parked
+  void* waitlock = nullptr; // ... and its argument (parkunlock_c: the lock to release)
   std::atomic<uint32_t> sleepword{0};  // usleep sleeps on it (nobody wakes it)
   // --- oracle bookkeeping (read by detectors, never by the protocol) ---
   bool threadCreated = false; // newosproc has asked the platform for its thread
@@ -265,6 +286,15 @@ struct P {
   // gFree: dead Gs cached by this P (gfput/gfget).
   G* gFree = nullptr;
   int32_t gFreeN = 0;
+  // Timers (Go 1.14 moved them onto the Ps). timers is ordered by when (Go: a
+  // 4-ary heap; the port keeps a sorted vector, equal whens in insertion
+  // order) and guarded by timersLock. timer0When is the first timer's when
+  // (0 = none), read without the lock by checkTimers and timeSleepUntil;
+  // numTimers is len(timers) for checkdead's unlocked look.
+  mutex timersLock;
+  std::vector<timer> timers;
+  std::atomic<int64_t> timer0When{0};
+  std::atomic<uint32_t> numTimers{0};
 };
 
 // schedt (runtime2.go): the global scheduler state.
@@ -295,6 +325,11 @@ struct schedt {
   std::atomic<uint32_t> sysmonwait{0};
   note sysmonnote;
   int64_t goidgen = 0;
+  // The network poller's bookkeeping (gort's netpoll is only the poller's
+  // timed wait; runtime/time.cpp). lastpoll: time of the last poll, 0 while
+  // an M is blocked in netpoll. pollUntil: when that poll will return.
+  std::atomic<int64_t> lastpoll{0};
+  std::atomic<int64_t> pollUntil{0};
 };
 
 // newmHandoff (proc.go): Ms that a locked M wants created, and the template
@@ -346,6 +381,7 @@ class Runtime {
   int GOMAXPROCS(int n);                 // n <= 0: query
   void Syscall(const std::function<void()>& body);       // entersyscall; body; exitsyscall
   void SyscallBlock(const std::function<void()>& body);  // entersyscallblock; body; exitsyscall
+  void Sleep(int64_t ns);                // time.Sleep (timeSleep): park on a timer of the current P
   // One step of user code: an async preemption point (PreemptPoint(user_step)).
   void UserStep();
   // A call in user code: a synchronous preemption point (function prologue).
@@ -371,7 +407,7 @@ class Runtime {
   const newmHandoffT& handoff() const { return newmHandoff_; }
   const std::vector<P*>& allp() const { return allp_; }
   M* allm() const { return allm_.load(std::memory_order_acquire); }
-  const std::vector<M*>& allms() const { return allms_; }  // every M ever allocated, by id
+  const std::vector<M*>& allms() const { return allms_; }  // every M ever published (mcommoninit order)
   const std::vector<G*>& allgs() const { return allgs_; }
   int32_t gomaxprocs() const { return gomaxprocs_; }
   M* m0() const { return m0_; }
@@ -433,9 +469,10 @@ class Runtime {
   void mstart(M* mp, Fiber* g0);
   bool mstart1();
   void mexit();
-  M* allocm(P* pp, MStartFn fn);
-  void mcommoninit(M* mp);
-  void newm(MStartFn fn, P* pp);
+  M* allocm(P* pp, MStartFn fn, int64_t id);
+  void mcommoninit(M* mp, int64_t id);
+  int64_t mReserveID();
+  void newm(MStartFn fn, P* pp, int64_t id);
   void newm1(M* mp);
   void newosproc(M* mp);
   void startTemplateThread();
@@ -487,7 +524,9 @@ class Runtime {
   G* gopreempt_m(G* gp);
   G* goexit0(G* gp);
   G* park_m(G* gp);
-  void gopark(mutex* lk, const char* reason);
+  void gopark(ParkUnlockFn unlockf, void* lock, const char* reason);
+  void goparkunlock(mutex* lk, const char* reason);
+  bool parkunlock_c(G* gp, void* lk);
   void goready(G* gp);
   void ready(G* gp, bool next);
   G* newproc1(std::function<void()> fn);
@@ -528,6 +567,25 @@ class Runtime {
   uint32_t retake(int64_t now);
   void usleep(int64_t us);
 
+  // timers (time.go)
+  bool resetForSleep(G* gp, void* arg);
+  void addtimer(G* gp, int64_t when);
+  void doaddtimer(P* pp, timer t);
+  void dodeltimer0(P* pp);
+  int64_t checkTimers(P* pp, int64_t now, int64_t* pollUntil, bool* ran);
+  int64_t runtimer(P* pp, int64_t now);
+  void runOneTimer(P* pp, int64_t now);
+  bool shouldStealTimers(P* p2);
+  void moveTimers(P* pp, std::vector<timer>& timers);
+  int64_t timeSleepUntil();
+  int64_t nobarrierWakeTime(P* pp);
+  // netpoll, without file descriptors (runtime/time.cpp)
+  bool netpollinited() const { return netpollInited_.load() != 0; }
+  void netpollGenericInit() { netpollInited_.store(1); }
+  void netpoll(int64_t delay);
+  void netpollBreak();
+  void wakeNetPoller(int64_t when);
+
   Platform& plat_;
   Config cfg_;
   schedt sched_;
@@ -535,7 +593,7 @@ class Runtime {
   rwmutex execLock_;
   std::vector<P*> allp_;
   std::atomic<M*> allm_{nullptr};
-  std::vector<M*> allms_;   // every M published by mcommoninit (also exited ones; ids are indexes)
+  std::vector<M*> allms_;   // every M published by mcommoninit, in publication order (also exited ones)
   std::vector<G*> allgs_;   // every G published by newproc1 (allglock_)
   // Owners of all M and G memory, from the moment of allocation (newM/newG).
   std::mutex ownMu_;
@@ -553,6 +611,10 @@ class Runtime {
   // stop-the-world). Waiters park (gopark) in FIFO order.
   mutex worldsemaLock_;
   int32_t worldsema_ = 1;
+  std::atomic<uint32_t> netpollInited_{0};
+  // The poller's break pipe: breaks written and not yet read. netpoll
+  // sleeps on it (a futex word) and drains it.
+  std::atomic<uint32_t> netpollWake_{0};
   G* worldsemaHead_ = nullptr;
   G* worldsemaTail_ = nullptr;
 };

@@ -33,7 +33,7 @@ void Runtime::semacquireWorld() {
   if (worldsemaTail_) worldsemaTail_->schedlink = gp;
   else worldsemaHead_ = gp;
   worldsemaTail_ = gp;
-  gopark(&worldsemaLock_, "semacquire");
+  goparkunlock(&worldsemaLock_, "semacquire");
   // Woken by semreleaseWorld, which handed us the semaphore.
 }
 
@@ -167,7 +167,7 @@ void Runtime::startTheWorldWithSema() {
       notewakeup(&mp2->park);
     } else {
       // Start M to run P.  Do not start another M below.
-      newm(nullptr, p);
+      newm(nullptr, p, -1);
     }
   }
   // Wakeup an additional proc in case we have excessive runnable goroutines

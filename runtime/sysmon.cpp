@@ -3,9 +3,10 @@
 // sysmon runs on its own M without a P. Every 20 µs .. 10 ms it retakes Ps
 // stuck in syscalls (handing them to another M) and asks goroutines that
 // have run for more than forcePreemptNS to stop. While the world is stopped
-// or every P is idle it sleeps on sched.sysmonnote. Not modelled: netpoll,
-// timers (so the overdue-timer startm of Go 1.14 never fires), forced GC,
-// schedtrace.
+// or every P is idle it sleeps on sched.sysmonnote, until the first timer
+// at the latest; when a timer is overdue it starts an M to run it (Go 1.14's
+// startm(nil, false), the caller in #40368). Not modelled: forced GC,
+// schedtrace; netpoll has no descriptors (runtime/time.cpp).
 #include "runtime/runtime.h"
 
 namespace gort {
@@ -39,21 +40,41 @@ void Runtime::sysmon() {
     if (delay > 10 * 1000) delay = 10 * 1000;  // up to 10ms
     usleep(delay);
     int64_t now = plat_.nanotime();
+    int64_t next = timeSleepUntil();
     if (sched_.gcwaiting.load() != 0 || sched_.npidle.load() == gomaxprocs_) {
       lock(&sched_.lock);
       if (sched_.gcwaiting.load() != 0 || sched_.npidle.load() == gomaxprocs_) {
-        // (No timers: next is always in the future.)
-        sched_.sysmonwait.store(1);
-        unlock(&sched_.lock);
-        notetsleep(&sched_.sysmonnote, forcegcperiod / 2);
-        now = plat_.nanotime();
-        lock(&sched_.lock);
-        sched_.sysmonwait.store(0);
-        noteclear(&sched_.sysmonnote);
+        if (next > now) {
+          sched_.sysmonwait.store(1);
+          unlock(&sched_.lock);
+          // Make wake-up period small enough for the sampling to be correct.
+          int64_t sleep = forcegcperiod / 2;
+          if (next - now < sleep) sleep = next - now;
+          notetsleep(&sched_.sysmonnote, sleep);
+          now = plat_.nanotime();
+          next = timeSleepUntil();
+          lock(&sched_.lock);
+          sched_.sysmonwait.store(0);
+          noteclear(&sched_.sysmonnote);
+        }
         idle = 0;
         delay = 20;
       }
       unlock(&sched_.lock);
+    }
+    // poll network if not polled for more than 10ms
+    int64_t lastpoll = sched_.lastpoll.load();
+    if (netpollinited() && lastpoll != 0 && lastpoll + 10 * 1000 * 1000 < now) {
+      sched_.lastpoll.compare_exchange_strong(lastpoll, now);
+      netpoll(0);  // non-blocking - returns list of goroutines (always empty in gort)
+    }
+    if (next < now) {
+      // There are timers that should have already run, perhaps because
+      // there is an unpreemptible P. Try to start an M to run them.
+      // (Unlike retake's, this P-less startm is not bracketed by
+      // incidlelocked: the #40368 window, closed by startm's mReserveID.)
+      event(Ev::sysmon_timers);
+      startm(nullptr, false);
     }
     // retake P's blocked in syscalls and preempt long running G's
     if (retake(now) != 0) idle = 0;

@@ -16,7 +16,9 @@
 //      switch to the fiber that thread is on.
 //
 // Progress, for the stall rule, is a futexwakeup that woke somebody, a thread
-// start or a thread exit: each resets idle_ns to 0. So a thread that keeps
+// start or a thread exit, or the program reporting a completed op
+// (noteProgress: a goroutine that sleeps in long system calls wakes nobody,
+// yet it is not hung): each resets idle_ns to 0. So a thread that keeps
 // waking from timed waits while everybody else sleeps untimed (Go's
 // stopTheWorld polling every 100 us for a P that was leaked, #38931) is a
 // stall after stall_ns of virtual time; a program whose threads sleep with
@@ -595,6 +597,8 @@ void SimPlatform::futexsleep(std::atomic<uint32_t>* addr, uint32_t val, int64_t 
   }
   im.reschedule();
 }
+
+void SimPlatform::noteProgress() { impl_->idle_ns = 0; }
 
 void SimPlatform::futexwakeup(std::atomic<uint32_t>* addr, uint32_t cnt) {
   Impl& im = *impl_;

@@ -153,6 +153,11 @@ class SimPlatform final : public gort::Platform {
   // in a ThreadSanitizer build), and how many such switches this run made.
   bool tsanNoSync() const;
   uint64_t noSyncSwitches() const;
+  // The program under test finished a unit of work (the harness calls it
+  // after every op of a goroutine script): progress for the stall rule, like
+  // a futex wake. Programs are finite, so this can only postpone a stall
+  // verdict, never hide one: once no op completes, stall_ns runs out.
+  void noteProgress();
 
   // gort::Platform
   void newosproc(int mid, ThreadEntry entry, void* arg) override;
