@@ -24,6 +24,7 @@
 
 #include "runtime/fiber.h"
 #include "runtime/runtime.h"
+#include "runtime/sanitizers.h"
 
 #if GORT_PLANTED_DEFECTS
 // Planted sanitizer defects (CMake SCHEDFUZZ_PLANTED_DEFECTS, a test
@@ -144,12 +145,18 @@ Runtime::~Runtime() {
 
 // Memory ownership is recorded the moment an object exists, before any
 // SyncPoint: an execution may end at any scheduling point and abandon every
-// stack, and a new M or G must not then be reachable only from one.
+// stack, and a new M or G must not then be reachable only from one. The
+// bookkeeping is not part of Go's protocol, so it is invisible to TSan: its
+// mutex must not order the Ms that allocate (the executor's no-sync mode
+// checks gort's own synchronisation only).
 M* Runtime::newM() {
   auto* mp = new M;
   initg0(mp);
-  std::lock_guard<std::mutex> g(ownMu_);
-  ownedMs_.push_back(mp);
+  {
+    TsanInvisibleScope quiet;
+    std::lock_guard<std::mutex> g(ownMu_);
+    ownedMs_.push_back(mp);
+  }
   return mp;
 }
 
@@ -157,8 +164,11 @@ G* Runtime::newG() {
   auto* gp = new G;
   gp->rt = this;
   gp->fiber = Fiber::Create(&Runtime::gEntry, gp, cfg_.stack_size);
-  std::lock_guard<std::mutex> g(ownMu_);
-  ownedGs_.push_back(gp);
+  {
+    TsanInvisibleScope quiet;
+    std::lock_guard<std::mutex> g(ownMu_);
+    ownedGs_.push_back(gp);
+  }
   return gp;
 }
 
@@ -348,6 +358,7 @@ void Runtime::mexit() {
     // now, dropping it from the Runtime's ownership list, while allms_ still
     // lists it: the next invariant check or dump reads freed memory.
     {
+      TsanInvisibleScope quiet;
       std::lock_guard<std::mutex> g(ownMu_);
       ownedMs_.erase(std::find(ownedMs_.begin(), ownedMs_.end(), m));
     }

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <set>
 #include <string>
@@ -248,7 +249,7 @@ TEST(LockOSThread, InternalUnlockWithoutLockThrows) {
 TEST(LockOSThread, LockedGoroutineAlwaysResumesOnItsMAfterYielding) {
   for (uint64_t seed = 0; seed < 100; seed++) {
     RandomWalkChooser ch(seed, 0.2, 0.05);
-    bool sameM = true;
+    std::atomic<bool> sameM{true};  // written by goroutines on different Ms
     SimRun r = runSim(ch, 2, 0, [&](Runtime& rt) {
       Runtime::WaitGroup wg;
       rt.wgAdd(wg, 2);
@@ -259,7 +260,7 @@ TEST(LockOSThread, LockedGoroutineAlwaysResumesOnItsMAfterYielding) {
           for (int i = 0; i < 3; i++) {
             rt.Gosched();
             rt.UserStep();
-            sameM &= rt.mid() == m;
+            if (rt.mid() != m) sameM.store(false);
           }
           rt.UnlockOSThread();
           rt.wgDone(wg);
@@ -268,7 +269,7 @@ TEST(LockOSThread, LockedGoroutineAlwaysResumesOnItsMAfterYielding) {
       rt.wgWait(wg);
     });
     ASSERT_EQ(r.result.verdict, Verdict::kOk) << "seed " << seed << ": " << r.result.message;
-    EXPECT_TRUE(sameM) << "seed " << seed;
+    EXPECT_TRUE(sameM.load()) << "seed " << seed;
   }
 }
 
