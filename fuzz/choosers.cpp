@@ -42,6 +42,16 @@ int DefaultPolicy::choose(const ChoicePoint& cp) const {
   return nextRunnableAfter(cp.runnable, cp.current >= 0 ? cp.current : last_);
 }
 
+bool DefaultPolicy::preempt(uint64_t k, gort::Site site) const {
+  if (walk_ <= 0) return false;
+  // A stream of its own (another multiplier than choose()'s), so preemption
+  // and thread decisions are independent draws.
+  Rng r(seed_ ^ 0x6a09e667f3bcc909ull ^ (k * 0x9e3779b97f4a7c15ull));
+  const uint64_t x = r.next();
+  const uint64_t mask = gort::siteInfo(site).kind == gort::SiteKind::kUser ? 255 : 31;
+  return (x & mask) < static_cast<uint64_t>(walk_);
+}
+
 void DefaultPolicy::update(int chosen) {
   decisions_++;
   if (chosen == last_) {
@@ -82,13 +92,13 @@ int ByteChooser::chooseThread(const ChoicePoint& cp) {
   return chosen;
 }
 
-bool ByteChooser::choosePreempt(uint64_t, int, gort::Site) {
+bool ByteChooser::choosePreempt(uint64_t, int, gort::Site site) {
   uint64_t n = preempt_calls_++;
   if (next_preempt_ < preempts_.size() && preempts_[next_preempt_].at == n) {
     next_preempt_++;
     return true;
   }
-  return false;
+  return policy_.preempt(n, site);
 }
 
 // --- Rng (splitmix64, Steele, Lea, Flood 2014) --------------------------------

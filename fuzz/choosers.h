@@ -56,6 +56,23 @@ int nextRunnableAfter(std::span<const int> runnable, int t);
 // splitmix64 stream keyed by (seed, decision index): with probability
 // walk/32 it runs a pseudo-random runnable thread instead. Still a pure
 // function of the decision index and the ChoicePoint.
+//
+// The walk also preempts: at PreemptPoint number k (0-based, counting every
+// PreemptPoint of the run) it injects a preemption request with probability
+// walk/32 at a function prologue (a SiteKind::kPreempt site: runtime functions
+// and user calls) and walk/256 at a step of user code (SiteKind::kUser: a
+// spin(15) alone has 16, and preempting each with walk/32 tripled the cost of
+// an execution for no new schedules), drawn from a second stream keyed by
+// (seed, k). Without it every
+// preemption of a walk input would have to come from a preempt entry whose
+// delay lands on the one PreemptPoint that matters, and the races that need
+// a goroutine descheduled inside the runtime (golang/go#38931: between
+// haveTemplateThread 0->1 and newm) would be found only by that blind hit.
+// With it, every mutation of the program or the walk nibble samples a fresh
+// set of preemptions, as schedfuzz-explore's random walk does. Preemptions
+// never stop a fair schedule: a preempted goroutine goes to the global run
+// queue and runs again, so the step-budget argument above still holds.
+// walk 0 (reproducers, RecordingChooser) never preempts, as before.
 class DefaultPolicy {
  public:
   static constexpr uint32_t kQuantum = 64;
@@ -63,6 +80,8 @@ class DefaultPolicy {
   DefaultPolicy(int walk, uint64_t seed) : walk_(walk), seed_(seed) {}
   int choose(const ChoicePoint& cp) const;
   void update(int chosen);
+  // The walk's preemption at PreemptPoint number `k`, at `site`: false when walk == 0.
+  bool preempt(uint64_t k, gort::Site site) const;
 
  private:
   int last_ = 0;      // the thread chosen last (thread 0 runs first, unchosen)
@@ -86,8 +105,9 @@ class DefaultPolicy {
 //    continuations and one entry with delay g % 255, so any gap is expressible
 //    and a preemption can be scheduled arbitrarily far into the run.
 //
-// Calls that no entry acts on go to DefaultPolicy (kSwitch) or return false
-// (kPreempt); after the last entry of a kind, all of them do.
+// Calls that no entry acts on go to DefaultPolicy: choose() for kSwitch,
+// preempt() for kPreempt (always false with walk 0); after the last entry of
+// a kind, all of them do.
 class ByteChooser final : public Chooser {
  public:
   explicit ByteChooser(std::span<const Choice> choices, int walk = 0, uint64_t walk_seed = 0);

@@ -231,30 +231,48 @@ bool protocolEvent(gort::Ev e) {
 }
 }  // namespace
 
+// Features (libFuzzer extra counters): a pair (protocol event A, protocol
+// event B) where B is the next protocol event after A and runs on another M or
+// for another goroutine. Goroutine-level pairs matter as much as M-level ones:
+// in golang/go#38931 the whole race happens on one M (G3 preempted in newm,
+// then G2 locks and exits there), so M-level pairs alone never see it. A
+// preemption is keyed by the site it landed on (in newm's prologue is not at a
+// user call) and handoffp by its case. Counters saturate at 1: a pair either
+// happened or not; how often it happened measures the schedule's length (with
+// counts, libFuzzer makes a feature of each bucket 1, 2, 3, 4-7, ..., and
+// about a quarter of all executions became corpus inputs). Injected
+// preemption requests are not events here (the walk injects many that have no
+// effect); the preemption they cause is.
 void interleavingFeatures(const Outcome& o, uint8_t* counters, size_t n) {
   if (n == 0) return;
-  int prevThread = -1;
+  constexpr int kThreads = 64;  // per-M goroutine tracking; threads beyond share slots (a hash, not a check)
+  int curG[kThreads];
+  for (int& g : curG) g = -1;
+  int prevThread = -1, prevG = -1;
   unsigned prevEv = 0;
   for (const TraceEvent& e : o.trace) {
-    unsigned ev;
-    if (e.kind == TraceEvent::Kind::kRuntime && protocolEvent(e.ev)) {
-      ev = 16 + static_cast<unsigned>(e.ev);
-      if (e.ev == gort::Ev::handoffp) ev = 200 + static_cast<unsigned>(e.b);  // which case
-    } else if (e.kind == TraceEvent::Kind::kPreempt) {
-      ev = 1 + static_cast<unsigned>(e.site) % 15;
-    } else {
+    if (e.kind != TraceEvent::Kind::kRuntime) continue;
+    const int slot = e.thread & (kThreads - 1);
+    if (e.ev == gort::Ev::execute) {
+      curG[slot] = e.a;  // the goroutine this M runs from now on
       continue;
     }
-    if (prevThread >= 0 && e.thread != prevThread) {
+    if (!protocolEvent(e.ev)) continue;
+    unsigned ev = 16 + static_cast<unsigned>(e.ev);
+    if (e.ev == gort::Ev::handoffp) ev = 200 + static_cast<unsigned>(e.b);   // which case
+    if (e.ev == gort::Ev::preempted) ev = 300 + static_cast<unsigned>(e.b);  // at which site
+    const int g = curG[slot];
+    if (prevThread >= 0 && (e.thread != prevThread || g != prevG)) {
       size_t h = (prevEv * 2654435761u) ^ (ev * 40503u);
-      counters[h % n]++;
+      counters[h % n] = 1;
     }
     prevThread = e.thread;
+    prevG = g;
     prevEv = ev;
   }
   // Verdict and precursor kinds are features too.
-  counters[(977u * (static_cast<unsigned>(o.result.verdict) + 1)) % n]++;
-  if (!o.precursor.empty()) counters[(1931u) % n]++;
+  counters[(977u * (static_cast<unsigned>(o.result.verdict) + 1)) % n] = 1;
+  if (!o.precursor.empty()) counters[(1931u) % n] = 1;
 }
 
 bool configFromEnv(RunConfig& cfg, std::string& error) {

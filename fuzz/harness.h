@@ -48,7 +48,9 @@ struct ReportOptions {
 std::string formatReport(const Program& p, const Outcome& o, const RunConfig& cfg, const ReportOptions& ro);
 
 // Feed an execution's interleaving to libFuzzer as extra coverage: pairs of
-// consecutive runtime events on different Ms, and event kinds per M count.
+// consecutive protocol events on different Ms or goroutines (a preemption
+// keyed by its site), each counter set to 1 if the pair occurred, plus the
+// verdict and whether a liveness precursor was seen.
 void interleavingFeatures(const Outcome& o, uint8_t* counters, size_t n);
 
 // Configuration from the environment, shared by every target and tool:

@@ -5,9 +5,12 @@
 // (ByteChooser semantics, PCT), replay (record -> choices -> ByteChooser).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -304,6 +307,21 @@ TEST(ExecutorBasic, FutexSleepWithStaleValueReturnsButIsAPoint) {
   EXPECT_EQ(count(p.trace(), K::kBlock), 0u);
 }
 
+// A log that several simulated threads append to, read after the run. Under
+// TSan the executor switches threads without synchronisation
+// (SimOptions::tsan_no_sync, the default there), so TSan sees the threads as
+// parallel: state the test's threads share must be synchronised as between
+// real threads. The lock never waits (no scheduling point while it is held).
+template <typename T>
+struct SharedLog {
+  std::mutex mu;
+  std::vector<T> v;
+  void push(T x) {
+    std::lock_guard<std::mutex> g(mu);
+    v.push_back(std::move(x));
+  }
+};
+
 // The runtime moves a thread between its g0 and goroutine fibers itself and
 // reports it with onFiberSwitch; thread switches must resume the right fiber.
 struct Gor {
@@ -312,19 +330,19 @@ struct Gor {
   Fiber* g[2] = {};
   std::atomic<uint32_t> w{0};
   std::atomic<uint32_t> done{0};
-  std::vector<std::string> log;
+  SharedLog<std::string> log;
 };
 
 void gorBody(Gor& s, int id) {
   for (int i = 0; i < 3; i++) {
     // The string is built before the SyncPoint and dies before it: no heap
     // object lives across a thread switch on a goroutine fiber.
-    s.log.push_back("g" + std::to_string(id) + "." + std::to_string(i));
+    s.log.push("g" + std::to_string(id) + "." + std::to_string(i));
     s.p->syncPoint(Site::user_shared);
   }
   if (id == 0) {
     s.p->futexsleep(&s.w, 0, -1);  // blocks on a goroutine fiber; g1 wakes it
-    s.log.push_back("g0.woke");
+    s.log.push("g0.woke");
   } else {
     s.w.store(1);
     s.p->futexwakeup(&s.w, 1);
@@ -340,7 +358,7 @@ void gorThread(Gor& s, int id, Fiber* g0) {
   s.g0[id] = g0;
   s.p->onFiberSwitch(s.g[id]);
   Fiber::Switch(g0, s.g[id]);
-  s.log.push_back("m" + std::to_string(id) + ".back");
+  s.log.push("m" + std::to_string(id) + ".back");
   s.done.fetch_add(1);
   s.p->futexwakeup(&s.done, 1);
 }
@@ -368,10 +386,11 @@ TEST(ExecutorBasic, ThreadSwitchResumesTheFiberTheThreadIsOn) {
     ASSERT_EQ(r.verdict, Verdict::kOk) << r.message;
     // Each thread's own lines, in order: its goroutine's steps, then its g0.
     std::vector<std::string> t0, t1;
-    for (const std::string& x : s.log) (x[1] == '0' ? t0 : t1).push_back(x);
+    const std::vector<std::string>& lines = s.log.v;
+    for (const std::string& x : lines) (x[1] == '0' ? t0 : t1).push_back(x);
     EXPECT_EQ(t0, (std::vector<std::string>{"g0.0", "g0.1", "g0.2", "g0.woke", "m0.back"})) << "seed " << seed;
     EXPECT_EQ(t1, (std::vector<std::string>{"g1.0", "g1.1", "g1.2", "m1.back"})) << "seed " << seed;
-    auto pos = [&](const std::string& x) { return std::find(s.log.begin(), s.log.end(), x) - s.log.begin(); };
+    auto pos = [&](const std::string& x) { return std::find(lines.begin(), lines.end(), x) - lines.begin(); };
     EXPECT_LT(pos("g1.2"), pos("g0.woke")) << "seed " << seed;
     // Did a thread switch happen while the thread left was on its goroutine?
     interleaved += pos("g0.0") < pos("g1.0") ? pos("g1.0") < pos("g0.2") : pos("g0.0") < pos("g1.2");
@@ -698,16 +717,16 @@ TEST(ExecutorDeterminism, SameSeedSameTraceAcrossRunsAndInterleavedRuns) {
 // Three threads each log their id and pass a SyncPoint four times.
 struct Steps {
   SimPlatform* p = nullptr;
-  std::vector<int> log;
-  int done = 0;
+  SharedLog<int> log;
+  std::atomic<int> done{0};
 };
 
 void stepsBody(Steps& s, int id) {
   for (int i = 0; i < 4; i++) {
-    s.log.push_back(id);
+    s.log.push(id);
     s.p->syncPoint(Site::user_shared);
   }
-  if (++s.done == 3) s.p->exitProcess(0);
+  if (s.done.fetch_add(1) + 1 == 3) s.p->exitProcess(0);
 }
 
 std::vector<int> runSteps(std::vector<Choice> choices) {
@@ -724,7 +743,7 @@ std::vector<int> runSteps(std::vector<Choice> choices) {
       },
       &s);
   EXPECT_EQ(r.verdict, Verdict::kOk) << r.message;
-  return s.log;
+  return s.log.v;
 }
 
 TEST(Strategies, ByteChooserSwitchEntriesGiveTheExpectedInterleaving) {
@@ -767,12 +786,50 @@ TEST(Strategies, ByteChooserContinuationsAndPreemptEntries) {
   EXPECT_EQ(hits, (std::vector<int>{3, 4 + 255, 4 + 255 + 2}));
 }
 
+TEST(Strategies, WalkPreemptsProloguesWithWalkOver32UserStepsWithWalkOver256) {
+  // walk 0: never, whatever the seed (reproducers and RecordingChooser rely on it).
+  for (uint64_t seed : {0ull, 1ull, 0x123456789ull}) {
+    ByteChooser c({}, 0, seed);
+    for (int i = 0; i < 2000; i++) {
+      ASSERT_FALSE(c.choosePreempt(0, 0, Site::user_step)) << i;
+      ASSERT_FALSE(c.choosePreempt(0, 0, Site::newm_prologue)) << i;
+    }
+  }
+  // walk w: about w/32 of the prologues (SiteKind::kPreempt) and w/256 of the
+  // user steps (SiteKind::kUser), a pure function of (seed, index, site kind).
+  for (int walk : {1, 8, 15}) {
+    for (Site site : {Site::newm_prologue, Site::user_call, Site::user_step}) {
+      const int n = 64000;
+      const double p = walk / (gort::siteInfo(site).kind == gort::SiteKind::kUser ? 256.0 : 32.0);
+      std::vector<bool> first;
+      ByteChooser a({}, walk, 42);
+      for (int i = 0; i < n; i++) first.push_back(a.choosePreempt(0, 0, site));
+      long hits = std::count(first.begin(), first.end(), true);
+      EXPECT_NEAR(double(hits), n * p, 5 * std::sqrt(n * p) + 1) << "walk " << walk << " site " << int(site);
+      ByteChooser again({}, walk, 42);
+      for (int i = 0; i < n; i++) ASSERT_EQ(again.choosePreempt(0, 0, site), first[i]) << i;
+      ByteChooser other({}, walk, 43);
+      long same = 0;
+      for (int i = 0; i < n; i++) same += other.choosePreempt(0, 0, site) == first[i];
+      EXPECT_LT(same, n) << "another seed gives another stream";
+      DefaultPolicy pol(walk, 42);
+      for (int i = 0; i < 100; i++) EXPECT_EQ(pol.preempt(i, site), first[i]) << i;
+    }
+  }
+  // Entries fire at their index; the walk decides only the other calls.
+  std::vector<Choice> one{pre(5)};
+  ByteChooser w(one, 15, 7);
+  DefaultPolicy pol(15, 7);
+  for (int i = 0; i < 64; i++)
+    EXPECT_EQ(w.choosePreempt(0, 0, Site::newm_prologue), i == 5 || pol.preempt(i, Site::newm_prologue)) << i;
+}
+
 TEST(Strategies, DefaultPolicyRotatesAfterAQuantumSoSpinWaitsFinish) {
   // T0 spin-waits on a flag only T1 sets; T1 runs only if the default policy
   // takes the CPU away from a runnable spinner.
   struct Flag {
     SimPlatform* p = nullptr;
-    bool set = false;
+    std::atomic<bool> set{false};
   } f;
   ByteChooser c({});
   SimPlatform p(c);
@@ -825,7 +882,7 @@ TEST(Strategies, PctHasDepthMinusOneChangePoints) {
 struct PctSpin {
   SimPlatform* p = nullptr;
   std::atomic<uint32_t> exited{0};
-  std::vector<int> log;  // spinner ids, one per loop iteration
+  SharedLog<int> log;  // spinner ids, one per loop iteration
   struct Arg {
     PctSpin* s;
     int id;
@@ -836,7 +893,7 @@ void pctSpinner(void* arg, Fiber*) {
   PctSpin& s = *static_cast<PctSpin::Arg*>(arg)->s;
   int id = static_cast<PctSpin::Arg*>(arg)->id;
   for (int i = 0; i < 30; i++) {
-    s.log.push_back(id);
+    s.log.push(id);
     s.p->syncPoint(Site::user_shared);
   }
   s.exited.fetch_add(1);
@@ -862,8 +919,9 @@ std::vector<int> pctSpinStretches(int depth, uint64_t seed) {
       &s);
   EXPECT_EQ(r.verdict, Verdict::kOk) << r.message;
   std::vector<int> stretches(5);
-  for (size_t i = 0; i < s.log.size(); i++)
-    if (i == 0 || s.log[i] != s.log[i - 1]) stretches[s.log[i]]++;
+  const std::vector<int>& ids = s.log.v;
+  for (size_t i = 0; i < ids.size(); i++)
+    if (i == 0 || ids[i] != ids[i - 1]) stretches[ids[i]]++;
   return stretches;
 }
 
