@@ -9,6 +9,8 @@ Subcommands (each writes one JSON file; bench/report.py turns them into REPORT.m
               and libFuzzer's "rss:" status field.
   ttb         time to bug: every (bug, strategy) cell, several seeds, 2 jobs at a time.
   stress      Go's method on real threads: examples/lockosthread_template_race --runs=N.
+  compare     time to one bug for several libFuzzer configurations (builds, options files,
+              flags) side by side: the same seeds, runs interleaved, e.g. before/after a change.
 
 Clocks: wall time is time.monotonic() around each process; CPU time is the child's
 ru_utime + ru_stime from wait4. The machine is shared, so executions (which do not
@@ -28,7 +30,7 @@ import sys
 import threading
 import time
 
-BUGS = ["issue38931", "issue28979", "issue20395", "issue20676", "issue20458", "asyncpreemptoff", "issue6070"]
+BUGS = ["issue38931", "issue28979", "issue20395", "issue20676", "issue20458", "asyncpreemptoff", "issue6070", "issue40368"]
 # Bugs the lockosthread alphabet (lock unlock gosched newm stw exit spin) can express.
 LOCKOSTHREAD_BUGS = BUGS[:5]
 
@@ -191,13 +193,20 @@ def cmd_throughput(a):
 # load drift on the shared machine hits all of them alike.
 
 def cmd_ablate(a):
+    """What libFuzzer's own per-input work and the instrumentation cost, from one corpus. The
+    target's .options give the configuration as built (no trace-cmp or indirect-call tracing in
+    our code, -entropic=0, and for lockosthread_fuzzer -use_counters=0); each other row puts one
+    of them back, the last row all of them (the configuration before they were dropped)."""
     main_bin = os.path.join(a.fuzz_build, "fuzz", "targets", a.target)
-    configs = [("as built (-fsanitize=fuzzer-no-link)", main_bin, [])]
-    configs.append(("-entropic=0", main_bin, ["-entropic=0"]))
-    if a.nocmp_build:
-        nocmp = os.path.join(a.nocmp_build, "fuzz", "targets", a.target)
-        configs.append(("no trace-cmp instrumentation", nocmp, []))
-        configs.append(("no trace-cmp + -entropic=0", nocmp, ["-entropic=0"]))
+    configs = [("as built", main_bin, [])]
+    cmp_bin = os.path.join(a.cmp_build, "fuzz", "targets", a.target) if a.cmp_build else None
+    if cmp_bin:
+        configs.append(("full instrumentation", cmp_bin, []))
+    configs.append(("-entropic=1", main_bin, ["-entropic=1"]))
+    configs.append(("-use_counters=1", main_bin, ["-use_counters=1"]))
+    if cmp_bin:
+        configs.append(("full instrumentation, -entropic=1, -use_counters=1", cmp_bin,
+                        ["-entropic=1", "-use_counters=1"]))
     rows = []
     opts = fuzzer_options(a.src, a.target) + a.libfuzzer_extra
     for rnd in range(a.rounds):
@@ -391,13 +400,14 @@ def make_cells(a):
                     continue
                 cells.append(dict(bug=bug, strategy="libfuzzer", name=s, target="lockosthread_fuzzer",
                                   budget_s=a.libfuzzer_budget, nodict=True))
-            elif s == "libfuzzer-lockosthread-fast":
-                # Ablation, #38931 only: the two changes that make libFuzzer's executions
-                # cheapest (section 1): no trace-cmp instrumentation and -entropic=0.
-                if bug != "issue38931" or not a.nocmp_build:
+            elif s == "libfuzzer-lockosthread-prev":
+                # Ablation, #38931 only: the build and libFuzzer options as they were before
+                # (full instrumentation, Entropic, hit counts), with today's chooser and features.
+                if bug != "issue38931" or not a.cmp_build:
                     continue
                 cells.append(dict(bug=bug, strategy="libfuzzer", name=s, target="lockosthread_fuzzer",
-                                  budget_s=a.libfuzzer_budget, fuzz_build=a.nocmp_build, extra=["-entropic=0"]))
+                                  budget_s=a.libfuzzer_budget, fuzz_build=a.cmp_build,
+                                  extra=["-entropic=1", "-use_counters=1"]))
             elif s == "libfuzzer-sched":
                 cells.append(dict(bug=bug, strategy="libfuzzer", name=s, target="sched_fuzzer",
                                   budget_s=a.libfuzzer_budget))
@@ -472,6 +482,136 @@ def cmd_ttb(a):
         list(ex.map(worker, jobs))
     save()
     print("ttb: %d runs in %.0f s wall" % (len(results), time.monotonic() - t0), flush=True)
+
+
+# ---- before/after: several libFuzzer configurations on one bug, interleaved -------------------------------
+# Each configuration is NAME=BINARY[,options=FILE][,extra=FLAGS][,nodict]: the target binary, the
+# .options file whose [libfuzzer] flags it runs with (default: the source tree's
+# fuzz/targets/<target>.options; its dict is resolved as in fuzzer_options), and extra flags.
+# Jobs go seed-major with the configurations alternating, so load drift on the shared machine
+# hits all of them alike. Every run is -runs=N from an empty corpus (or --seed-corpus), and
+# ends at its first crash. Besides executions, CPU (wait4) and wall time of the process, it
+# records the wall time until the finding's report appeared on the output ("to report"):
+# after the report, libFuzzer's crash handler still symbolizes a stack trace and writes the
+# artifact.
+
+def parse_compare_config(src, text):
+    name, rest = text.split("=", 1)
+    parts = rest.split(",")
+    cfg = {"name": name, "binary": parts[0], "options": None, "extra": [], "nodict": False}
+    for p in parts[1:]:
+        if p.startswith("options="):
+            cfg["options"] = p[len("options="):]
+        elif p.startswith("extra="):
+            cfg["extra"] = p[len("extra="):].split()
+        elif p == "nodict":
+            cfg["nodict"] = True
+        else:
+            raise SystemExit("compare: bad config part %r in %r" % (p, text))
+    return cfg
+
+
+def options_flags(src, target, path):
+    if not path:
+        return fuzzer_options(src, target)
+    flags = []
+    cp = configparser.ConfigParser()
+    cp.read(path)
+    for k, v in (cp.items("libfuzzer") if cp.has_section("libfuzzer") else []):
+        if k == "dict":
+            d = os.path.join(src, "fuzz", target + ".dict")
+            v = d if os.path.exists(d) else os.path.join(src, "fuzz", "schedfuzz.dict")
+        flags.append("-%s=%s" % (k, v))
+    return flags
+
+
+def run_to_report(cmd, log_path, env):
+    """Like run_timed, and also the wall time at which '==schedfuzz== FINDING' was printed."""
+    full_env = dict(os.environ)
+    full_env.update(env)
+    t0 = time.monotonic()
+    t_report = None
+    with open(log_path, "wb") as out:
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=full_env,
+                             start_new_session=True)
+        for line in p.stdout:
+            if t_report is None and line.startswith(b"==schedfuzz== FINDING"):
+                t_report = time.monotonic() - t0
+            out.write(line)
+        _, status, ru = os.wait4(p.pid, 0)
+    return {"rc": os.waitstatus_to_exitcode(status), "wall": time.monotonic() - t0, "to_report": t_report,
+            "cpu": ru.ru_utime + ru.ru_stime}
+
+
+def cmd_compare(a):
+    cfgs = [parse_compare_config(a.src, c) for c in a.config]
+    results = []
+    lock = threading.Lock()
+    jobs = [(s, c) for s in range(a.first_seed, a.first_seed + a.seeds) for c in cfgs]
+
+    def worker(job):
+        seed, c = job
+        d = os.path.join(a.work, "compare-" + a.bug, c["name"], "seed%d" % seed)
+        shutil.rmtree(d, ignore_errors=True)
+        os.makedirs(os.path.join(d, "corpus"))
+        os.makedirs(os.path.join(d, "artifacts"))
+        if a.seed_corpus:
+            for f in sorted(os.listdir(a.seed_corpus)):
+                if not f.endswith(".txt") and os.path.isfile(os.path.join(a.seed_corpus, f)):
+                    shutil.copy(os.path.join(a.seed_corpus, f), os.path.join(d, "corpus"))
+        opts = options_flags(a.src, a.target, c["options"]) + c["extra"]
+        if c["nodict"]:
+            opts = [o for o in opts if not o.startswith("-dict=")]
+        cmd = [c["binary"], "-seed=%d" % seed, "-runs=%d" % a.runs, "-print_final_stats=1"] + opts + \
+              ["-artifact_prefix=" + os.path.join(d, "artifacts") + "/", os.path.join(d, "corpus")]
+        t = run_to_report(cmd, os.path.join(d, "run.log"), {"SCHEDFUZZ_BUGS": a.bug})
+        p = parse_libfuzzer(read(os.path.join(d, "run.log")))
+        arts = sorted(f for f in os.listdir(os.path.join(d, "artifacts")) if f.startswith("crash-"))
+        found, spurious = False, False
+        if arts:
+            chk = run_timed([c["binary"], os.path.join(d, "artifacts", arts[0])], os.path.join(d, "check.log"),
+                            env={"SCHEDFUZZ_BUGS": ""}, kill_after=120)
+            found, spurious = chk["rc"] == 0, chk["rc"] != 0
+        r = {"config": c["name"], "seed": seed, "found": found, "spurious": spurious, "kind": p.get("kind"),
+             "execs": p.get("execs"), "new_units": None, "cmd": " ".join(["SCHEDFUZZ_BUGS=" + a.bug] + cmd), **t}
+        m = re.search(r"stat::new_units_added:\s*(\d+)", read(os.path.join(d, "run.log")))
+        if m:
+            r["new_units"] = int(m.group(1))
+        with lock:
+            results.append(r)
+            print("compare %-12s %-14s seed %3d: %s execs=%s cpu=%.3fs wall=%.3fs to-report=%s" % (
+                a.bug, c["name"], seed, "FOUND" if found else ("SPURIOUS" if spurious else "miss "), r["execs"],
+                r["cpu"], r["wall"], "%.3fs" % r["to_report"] if r["to_report"] is not None else "-"), flush=True)
+        return r
+
+    t0 = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as ex:
+        list(ex.map(worker, jobs))
+    summary = []
+    for c in cfgs:
+        rs = [r for r in results if r["config"] == c["name"]]
+        inf = float("inf")
+
+        def med(key):
+            v = sorted(r[key] if r["found"] and r[key] is not None else inf for r in rs)
+            return v[(len(v) - 1) // 2] if v else None
+
+        def p90(key):
+            v = sorted(r[key] if r["found"] and r[key] is not None else inf for r in rs)
+            return v[max(0, -(-9 * len(v) // 10) - 1)] if v else None
+        summary.append({"config": c["name"], "runs": len(rs), "found": sum(r["found"] for r in rs),
+                        "median_execs": med("execs"), "p90_execs": p90("execs"), "median_cpu": med("cpu"),
+                        "median_wall": med("wall"), "median_to_report": med("to_report"),
+                        "p90_cpu": p90("cpu"), "spec": c})
+    print("\n%-16s %7s %10s %9s %9s %9s %10s" % ("config", "found", "med execs", "med CPU", "med wall",
+                                                 "to report", "p90 execs"))
+    for s_ in summary:
+        print("%-16s %3d/%-3d %10s %9.3f %9.3f %9.3f %10s" % (
+            s_["config"], s_["found"], s_["runs"], s_["median_execs"], s_["median_cpu"], s_["median_wall"],
+            s_["median_to_report"], s_["p90_execs"]))
+    json.dump({"params": {k: v for k, v in vars(a).items()}, "summary": summary, "results": results,
+               "wall_s": time.monotonic() - t0, "loadavg_end": open("/proc/loadavg").read().split()[:3]},
+              open(a.out, "w"), indent=1, default=str)
 
 
 # ---- real-thread stress baseline ---------------------------------------------------------------------
@@ -586,7 +726,7 @@ def main():
     ab = sub.add_parser("ablate")
     ab.add_argument("--target", default="lockosthread_fuzzer")
     ab.add_argument("--corpus", required=True, help="every run starts from a fresh copy of this corpus")
-    ab.add_argument("--nocmp-build", help="build dir of targets compiled without trace-cmp instrumentation")
+    ab.add_argument("--cmp-build", help="build dir of the targets with full instrumentation (-DSCHEDFUZZ_LEAN_COVERAGE=OFF)")
     ab.add_argument("--seconds", type=int, default=15)
     ab.add_argument("--rounds", type=int, default=2)
     ab.add_argument("--libfuzzer-extra", type=lambda v: v.split(), default=[])
@@ -611,7 +751,7 @@ def main():
     b.add_argument("--explore-budget-s", type=float, default=30)
     b.add_argument("--explore-budget-runs", type=int, default=20000)
     b.add_argument("--ablation-seeds", type=int, default=10)
-    b.add_argument("--nocmp-build", help="build dir without trace-cmp (for libfuzzer-lockosthread-fast)")
+    b.add_argument("--cmp-build", help="build dir with full instrumentation (for libfuzzer-lockosthread-prev)")
     b.add_argument("--deadline-min", type=float, default=0,
                    help="start no new run after this many minutes (0: none); the rest are reported as not run")
     b.add_argument("--early-stop", type=int, default=0,
@@ -622,6 +762,18 @@ def main():
     s.add_argument("--runs", type=int, default=2000)
     s.add_argument("--timeout-ms", type=int, default=1000)
     s.add_argument("--out", required=True)
+
+    c = sub.add_parser("compare")
+    c.add_argument("--bug", default="issue38931")
+    c.add_argument("--target", default="lockosthread_fuzzer")
+    c.add_argument("--config", action="append", required=True,
+                   help="NAME=BINARY[,options=FILE][,extra=FLAGS][,nodict]; repeat for each configuration")
+    c.add_argument("--seeds", type=int, default=21)
+    c.add_argument("--first-seed", type=int, default=1)
+    c.add_argument("--runs", type=int, default=100000, help="libFuzzer -runs per run (the budget)")
+    c.add_argument("--jobs", type=int, default=2)
+    c.add_argument("--seed-corpus", default="", help="start every run from a copy of this directory's inputs")
+    c.add_argument("--out", required=True)
 
     pb = sub.add_parser("profile-bench")
     pb.add_argument("--filter", default="BM_Split_TargetBody/0")
@@ -638,7 +790,8 @@ def main():
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
     {"throughput": cmd_throughput, "rss": cmd_rss, "ttb": cmd_ttb, "stress": cmd_stress,
-     "profile": cmd_profile, "ablate": cmd_ablate, "profile-bench": cmd_profile_bench}[a.cmd](a)
+     "profile": cmd_profile, "ablate": cmd_ablate, "profile-bench": cmd_profile_bench,
+     "compare": cmd_compare}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,8 @@ def options_text(src):
 INF = float("inf")
 BUG_ORDER = ["issue38931", "issue28979", "issue20395", "issue20676", "issue20458", "asyncpreemptoff", "issue6070"]
 STRAT_ORDER = ["libfuzzer-lockosthread", "libfuzzer-sched", "random", "pct-d1", "pct-d2", "pct-d3",
-               "libfuzzer-lockosthread-nodict", "libfuzzer-lockosthread-fast", "libfuzzer-lockosthread-optsonly"]
+               "libfuzzer-lockosthread-nodict", "libfuzzer-lockosthread-prev", "libfuzzer-lockosthread-fast",
+               "libfuzzer-lockosthread-optsonly"]
 STRAT_LABEL = {
     "libfuzzer-lockosthread": "libFuzzer lockosthread_fuzzer",
     "libfuzzer-sched": "libFuzzer sched_fuzzer",
@@ -43,6 +44,7 @@ STRAT_LABEL = {
     "libfuzzer-lockosthread-nodict": "libFuzzer lockosthread, no dict",
     "libfuzzer-lockosthread-optsonly": "libFuzzer lockosthread, default len_control",
     "libfuzzer-lockosthread-fast": "libFuzzer lockosthread, no trace-cmp, -entropic=0",
+    "libfuzzer-lockosthread-prev": "libFuzzer lockosthread, full instrumentation + Entropic + hit counts",
 }
 
 
@@ -179,7 +181,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--results", default="bench/results")
     ap.add_argument("--out", default="bench/REPORT.md")
-    ap.add_argument("--build-dirs", nargs="*", default=["build-h7-rel", "build-h7-fuzz", "build-h7-fuzz-nocmp"])
+    ap.add_argument("--build-dirs", nargs="*", default=["build-h7-rel", "build-h7-fuzz", "build-h7-fuzz-cmp"])
     a = ap.parse_args()
     outdir = os.path.dirname(os.path.abspath(a.out))
     src = os.path.dirname(outdir)
@@ -192,6 +194,7 @@ def main():
     rss = load(R, "rss.json")
     ttb = load(R, "ttb.json")
     stress = load(R, "stress.json")
+    compare = load(R, "compare.json")
     eb, eb_ctx = exec_bench(R)
     cmds = open(os.path.join(R, "commands.txt")).read().strip() if os.path.exists(os.path.join(R, "commands.txt")) else ""
     L = []  # report lines
@@ -233,14 +236,21 @@ def main():
         bt = cmake_cache(d, "CMAKE_BUILD_TYPE")
         flags = (cmake_cache(d, "CMAKE_CXX_FLAGS") or "") + " " + (cmake_cache(d, "CMAKE_CXX_FLAGS_" + (bt or "").upper()) or "")
         eng = cmake_cache(d, "SCHEDFUZZ_FUZZ_ENGINE") or "(replay mains)"
-        brows.append(["`%s`" % d, bt, "`%s`" % flags.strip(), "`%s`" % eng,
+        note = ""
+        if "fuzzer-no-link" in flags:
+            lean = cmake_cache(d, "SCHEDFUZZ_LEAN_COVERAGE")
+            note = (", `-DSCHEDFUZZ_LEAN_COVERAGE=OFF`" if lean == "OFF" else
+                    " (+ `-fno-sanitize-coverage=trace-cmp,indirect-calls` on our code)" if lean == "ON" else "")
+        brows.append(["`%s`" % d, bt, "`%s`%s" % (flags.strip(), note), "`%s`" % eng,
                       {"build-h7-rel": "exec_bench, schedfuzz-explore/-replay, lockosthread_template_race",
                        "build-h7-fuzz": "lockosthread_fuzzer, sched_fuzzer (throughput, time to bug, RSS, profile)",
-                       "build-h7-fuzz-nocmp": "lockosthread_fuzzer without trace-cmp (ablation only)"}.get(d, "")])
+                       "build-h7-fuzz-nocmp": "lockosthread_fuzzer without trace-cmp (ablation only)",
+                       "build-h7-fuzz-cmp": "lockosthread_fuzzer with trace-cmp and indirect-call tracing kept "
+                                            "(ablation only)"}.get(d, "")])
     if brows:
         P(table(["build dir", "type", "CXX flags", "link engine", "used for"], brows, ["l"] * 5))
         P("")
-    P("The machine is shared with other engineers' jobs (see the load averages: well above the 2 cores), so "
+    P("The machine is shared with other engineers' jobs (see the load averages), so "
       "wall-clock figures are inflated and noisy. Where it matters, figures are also given per **CPU second** "
       "of our process (wait4 rusage), time to bug is primarily counted in **executions** (independent of "
       "load), and Google Benchmark figures are the **median CPU time** of %s repetitions run in random "
@@ -302,7 +312,8 @@ def main():
         by = {}
         for r in abl["rows"]:
             by.setdefault(r["config"], []).append(r)
-        base = median([r["exec_per_cpu_sec"] for r in by.get("as built (-fsanitize=fuzzer-no-link)", [])]) or 1
+        base = median([r["exec_per_cpu_sec"] for r in by.get("as built", by.get("as built (-fsanitize=fuzzer-no-link)",
+                                                                                  []))]) or 1
         rows = []
         for cfg, rs in by.items():
             m = median([r["exec_per_cpu_sec"] for r in rs])
@@ -312,11 +323,15 @@ def main():
         P(table(["`%s`, from its grown corpus" % abl["target"], "runs", "libFuzzer exec/s (wall, median)",
                  "exec per CPU s (median)", "vs as built"], rows))
         P("")
-        P("Same corpus copy, same seed and flags; configurations alternate within each round. \"No trace-cmp\" "
-          "is the target built with `-fsanitize=fuzzer-no-link -fno-sanitize-coverage=trace-cmp` "
-          "(`build-h7-fuzz-nocmp`): edge counters stay, the `__sanitizer_cov_trace_*cmp*` callbacks at every "
-          "comparison go. `-entropic=0` turns off libFuzzer's default power schedule, whose rare-feature "
-          "bookkeeping runs after every execution.")
+        P("Same corpus copy, same seed and flags; configurations alternate within each round. \"As built\" is "
+          "the target as shipped: `-fsanitize=fuzzer-no-link` with `-fno-sanitize-coverage=trace-cmp,indirect-calls` "
+          "added to gort, the harness and the targets by `fuzz/targets/CMakeLists.txt` (the edge counters stay; "
+          "the `__sanitizer_cov_trace_*cmp*` callbacks at every comparison and `__sanitizer_cov_trace_pc_indir` "
+          "at every indirect call go), run with its `.options` (for `lockosthread_fuzzer` `-entropic=0 "
+          "-use_counters=0`). Each other row puts one thing back: the full instrumentation (`build-h7-fuzz-cmp`, "
+          "`-DSCHEDFUZZ_LEAN_COVERAGE=OFF`), Entropic (libFuzzer's default power schedule, whose rare-feature "
+          "bookkeeping runs after every execution), hit counts of edges; the last row all three, the "
+          "configuration before they were dropped.")
         P("")
 
     # ---- (b) exec_bench vs shape ----
@@ -567,6 +582,8 @@ def main():
     else:
         P("(no time-to-bug results)")
         P("")
+    if compare:
+        compare_section(P, compare)
 
     # ================= 3. stress baseline =================
     P("## 3. Real-thread stress baseline: Go's own method")
@@ -633,54 +650,49 @@ def largest_cost_text(prof, abl_ratio, split, profb=None, ttb=None):
         ours = sum(v for k, v in c.items() if k.startswith(("executor", "invariant", "fiber", "runtime", "harness",
                                                            "trace", "decode")))
         top_engine = [s for s in prof["symbols"] if s["category"].startswith("libFuzzer: engine")][:2]
-        parts.append(
-            "**As the fuzzer runs it, the largest cost of one execution is libFuzzer itself, not the code under "
-            "test.** In the profile, %.0f%% of the samples are libFuzzer's engine (the top two: %s) and %.0f%% "
-            "are the `__sanitizer_cov_trace_*cmp*` callbacks that `-fsanitize=fuzzer-no-link` puts at every "
-            "comparison in gort, the executor and the harness; the runtime, executor, detectors, fibers and "
-            "harness together are %.0f%%." % (
-                lf, " and ".join("`%s` %.1f%%" % (s["sym"].split("(")[0], s["pct"]) for s in top_engine), cov, ours))
+        engine_top = " and ".join("`%s` %.1f%%" % (s["sym"].split("(")[0], s["pct"]) for s in top_engine)
+        cov_syms = [x for x in prof["symbols"] if x["category"] == "libFuzzer: coverage callbacks" and x["pct"] >= 0.5]
+        cmp_share = sum(x["pct"] for x in cov_syms if "cmp" in x["sym"])
+        if cmp_share >= 5:
+            parts.append(
+                "**As the fuzzer runs it, the largest cost of one execution is libFuzzer itself, not the code under "
+                "test.** In the profile, %.0f%% of the samples are libFuzzer's engine (the top two: %s) and %.0f%% "
+                "are the `__sanitizer_cov_trace_*cmp*` callbacks that `-fsanitize=fuzzer-no-link` puts at every "
+                "comparison in gort, the executor and the harness; the runtime, executor, detectors, fibers and "
+                "harness together are %.0f%%." % (lf, engine_top, cov, ours))
+        else:
+            parts.append(
+                "**As the fuzzer runs it, most of one execution is the code under test and the harness**: the "
+                "runtime, executor, detectors, fibers and harness together are %.0f%% of the samples; libFuzzer's "
+                "engine is %.0f%% (the top two: %s) and coverage callbacks %.0f%%%s (the edge counters are inline; "
+                "`fuzz/targets/CMakeLists.txt` leaves the comparison and indirect-call callbacks out of our code "
+                "unless `-DSCHEDFUZZ_LEAN_COVERAGE=OFF`)." % (
+                    ours, lf, engine_top, cov,
+                    " (%s)" % ", ".join("`%s` %.1f%%" % (x["sym"], x["pct"]) for x in cov_syms[:2]) if cov_syms
+                    else ""))
     if abl_ratio:
         def r(k):
             return abl_ratio.get(k)
         bits = []
-        for k, label in (("no trace-cmp instrumentation", "building without trace-cmp"),
-                         ("-entropic=0", "`-entropic=0`"),
-                         ("no trace-cmp + -entropic=0", "both")):
+        for k, label in (("full instrumentation", "trace-cmp and indirect-call callbacks back"),
+                         ("-entropic=1", "Entropic back"),
+                         ("-use_counters=1", "hit counts back"),
+                         ("full instrumentation, -entropic=1, -use_counters=1", "all three (the configuration before)")):
             if r(k):
                 bits.append("%s ×%.2f" % (label, r(k)))
         if bits:
-            parts.append("Measured on the same corpus (exec per CPU second vs as built): %s." % ", ".join(bits))
-        both = r("no trace-cmp + -entropic=0")
-        if both and both >= 1.8:
-            ent = r("-entropic=0") or 0
-            parts.append("**So building the target without comparison tracing (the inputs are schedules decoded by "
-                         "a total decoder, with hardly a magic value to solve) and running it with `-entropic=0` "
-                         "together double executions per CPU second**, i.e. halve the cost of one execution, "
-                         "without touching the runtime. " + (
-                             "Entropic is expensive here because the interleaving counters "
-                             "(`__libfuzzer_extra_counters`, 4096 bytes) light many features per execution and "
-                             "Entropic updates a frequency for each." if ent >= 1.15 else
-                             "Most of it is the comparison tracing: `-entropic=0` alone does not raise exec/s (it "
-                             "also changes which inputs get mutated, and so the mix of execution costs), although "
-                             "Entropic's `UpdateFeatureFrequency` is visible in the profile."))
-            m0, k0, n0 = ttb_cell_median(ttb, "issue38931", "libfuzzer-lockosthread")
-            m1, k1, n1 = ttb_cell_median(ttb, "issue38931", "libfuzzer-lockosthread-fast")
-            if n1:
-                c0 = ttb_cell_cpu(ttb, "issue38931", "libfuzzer-lockosthread")
-                c1 = ttb_cell_cpu(ttb, "issue38931", "libfuzzer-lockosthread-fast")
-                parts.append(
-                    "The trade-off is search guidance, and time to bug is the judge: on #38931 (section 2) the "
-                    "fast configuration needed a median of %s executions (%d/%d found, median CPU %s) against %s "
-                    "(%d/%d, median CPU %s) as built. %s" % (
-                        fnum(m1), k1, n1, fsec(c1), fnum(m0), k0, n0, fsec(c0),
-                        "It finds the bug with less CPU, so the change pays for itself on this bug; check the "
-                        "other bugs before adopting it." if (c1 is not None and c0 is not None and c1 < c0) else
-                        "It does not find the bug with less CPU here, so cheaper executions alone do not pay; "
-                        "keep the guidance or compensate it."))
-        elif both:
-            parts.append("Dropping both gives ×%.2f: less than a halving on this corpus, so the per-input "
-                         "engine work is not the whole story; the rest is in the target's body below." % both)
+            parts.append("Measured on the same corpus (executions per CPU second, relative to as built): %s."
+                         % ", ".join(bits))
+        m0, k0, n0 = ttb_cell_median(ttb, "issue38931", "libfuzzer-lockosthread")
+        m1, k1, n1 = ttb_cell_median(ttb, "issue38931", "libfuzzer-lockosthread-prev")
+        if n0 and n1:
+            c0 = ttb_cell_cpu(ttb, "issue38931", "libfuzzer-lockosthread")
+            c1 = ttb_cell_cpu(ttb, "issue38931", "libfuzzer-lockosthread-prev")
+            parts.append(
+                "Time to bug is the judge of these choices: on #38931 (section 2) the target as built needed a "
+                "median of %s executions (%d/%d found, median CPU %s); with the full instrumentation, Entropic and "
+                "hit counts back, %s (%d/%d, median CPU %s)." % (fnum(m0), k0, n0, fsec(c0), fnum(m1), k1, n1,
+                                                                 fsec(c1)))
     for tgt, comp, total, steps, lib in split:
         top = sorted(comp.items(), key=lambda kv: -kv[1])[:3]
         parts.append(
@@ -794,8 +806,9 @@ def ttb_section(P, ttb, outdir, src):
     P("n/a: the lockosthread alphabet (lock unlock gosched newm stw exit spin) cannot express the bug "
       "(asyncpreemptoff needs a goroutine spinning on a flag, issue6070 a syscall). The libFuzzer ablation "
       "columns were run for issue38931 only, with %d seeds: *no dict* drops `-dict=` (the shared dictionary "
-      "holds the whole #38931 program as one token); *no trace-cmp, -entropic=0* is `build-h7-fuzz-nocmp` with "
-      "`-entropic=0`, the cheapest executions of section 1 (a)." % params.get("ablation_seeds", 0))
+      "holds the whole #38931 program as one token); *full instrumentation + Entropic + hit counts* is "
+      "`build-h7-fuzz-cmp` with `-entropic=1 -use_counters=1`, the build and options before they were dropped "
+      "(with today's chooser and features)." % params.get("ablation_seeds", 0))
     if params.get("deadline_hit"):
         P("")
         P("**The deadline of %g minutes was hit**: the cells show fewer runs than planned (all cells lose the "
@@ -847,6 +860,43 @@ def ttb_section(P, ttb, outdir, src):
     P("![CDF of executions to the bug](ttb_cdf_execs.svg)")
     P("")
     P("![CDF of wall seconds to the bug](ttb_cdf_seconds.svg)")
+    P("")
+
+
+def compare_section(P, cmp):
+    prm = cmp["params"]
+    P("### #38931 before and after: `drive.py compare`")
+    P("")
+    P("`%s` on `%s`, %d seeds (`-seed=%d..%d`), every run `-runs=%d` from %s, the configurations interleaved "
+      "seed by seed, %d at a time. *To report*: wall time until the finding's report appeared on the output "
+      "(after it, libFuzzer's crash handler still symbolizes a stack trace and writes the artifact, which the "
+      "*wall* column includes). A finding counts only if the fixed runtime runs the artifact cleanly. Medians "
+      "and p90 nearest-rank, a miss counting as +∞." % (
+          prm["bug"], prm["target"], prm["seeds"], prm["first_seed"], prm["first_seed"] + prm["seeds"] - 1,
+          prm["runs"], "a copy of `%s`" % prm["seed_corpus"] if prm.get("seed_corpus") else "an empty corpus",
+          prm["jobs"]))
+    P("")
+    rows = []
+    for s_ in cmp["summary"]:
+        spec = s_["spec"]
+        rows.append(["`%s`" % s_["config"], "%d/%d" % (s_["found"], s_["runs"]), fnum(s_["median_execs"]),
+                     fnum(s_["p90_execs"]), fsec(s_["median_cpu"]), fsec(s_["median_wall"]),
+                     fsec(s_["median_to_report"]),
+                     "`%s`%s%s%s" % (spec["binary"], ", options `%s`" % spec["options"] if spec.get("options") else "",
+                                     " +`%s`" % " ".join(spec["extra"]) if spec.get("extra") else "",
+                                     ", no dict" if spec.get("nodict") else "")])
+    P(table(["config", "found", "execs median", "execs p90", "CPU median", "wall median", "to report median",
+             "binary and options"], rows, ["l", "r", "r", "r", "r", "r", "r", "l"]))
+    P("")
+    first = {}
+    for r in sorted(cmp["results"], key=lambda r: r["seed"]):
+        first.setdefault(r["config"], r["cmd"])
+    P("Seed 1 of each configuration:")
+    P("")
+    P("```")
+    for c, cmd in first.items():
+        P(cmd)
+    P("```")
     P("")
 
 

@@ -11,13 +11,17 @@
 #   3. the real-thread stress baseline (Go's own method) for #38931.
 #
 # Full mode takes about 25 minutes on a 2-core machine; --quick a few minutes (fewer seeds,
-# shorter budgets). Benchmarks print figures; nothing here passes or fails on time. The exit
-# status is non-zero only if a build or a tool fails to run.
+# shorter budgets). BENCH_BASELINE=<rev> bench/run.sh also measures #38931 before/after against
+# git revision <rev> (its fuzz target and .options vs today's). Benchmarks print figures; nothing
+# here passes or fails on time. The exit status is non-zero only if a build or a tool fails to run.
 #
 # Builds (all clang-14, CMAKE_BUILD_TYPE=RelWithDebInfo = -O2 -g -DNDEBUG), in the source tree:
 #   build-h7-rel          tools, examples, exec_bench; no instrumentation
-#   build-h7-fuzz         fuzz targets with libFuzzer (-fsanitize=fuzzer-no-link, as the "fuzz" preset)
-#   build-h7-fuzz-nocmp   the same without trace-cmp instrumentation (ablation only)
+#   build-h7-fuzz         fuzz targets with libFuzzer (-fsanitize=fuzzer-no-link, as the "fuzz" preset;
+#                         fuzz/targets/CMakeLists.txt leaves trace-cmp and indirect-calls out of our code)
+#   build-h7-fuzz-cmp     the same with both kept (-DSCHEDFUZZ_LEAN_COVERAGE=OFF; ablation only)
+#   build-h7-base         only with BENCH_BASELINE=<git revision>: that revision's fuzz targets, from
+#                         build-h7-base-src (git archive, read-only), for #38931 before/after (compare.json)
 # Scratch (corpora, artifacts, logs): build-h7-work/<mode>/. Raw results: bench/results/*.json
 # (python3 bench/report.py regenerates REPORT.md and the plots from them).
 set -euo pipefail
@@ -28,7 +32,7 @@ mode=full
 case "${1:-}" in
   --quick) mode=quick ;;
   "") ;;
-  -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
 esac
 
@@ -40,15 +44,15 @@ if [ "$mode" = full ]; then
   BENCH_REPS=7; BENCH_MIN_TIME=0.1
   PROFILE_SECONDS=15; RSS_MINUTES=4
   SEEDS=20; ABL_SEEDS=10; LF_BUDGET=60; EX_SECONDS=20; EX_RUNS=20000; EARLY_STOP=5; TTB_DEADLINE_MIN=14
-  STRATEGIES="libfuzzer-lockosthread libfuzzer-sched random pct=1 pct=2 pct=3 libfuzzer-lockosthread-nodict libfuzzer-lockosthread-fast"
-  STRESS_RUNS=2000
+  STRATEGIES="libfuzzer-lockosthread libfuzzer-sched random pct=1 pct=2 pct=3 libfuzzer-lockosthread-nodict libfuzzer-lockosthread-prev"
+  STRESS_RUNS=2000; CMP_SEEDS=31
 else
   THR_SECONDS=10; ABL_SECONDS=5; ABL_ROUNDS=1
   BENCH_REPS=3; BENCH_MIN_TIME=0.05
   PROFILE_SECONDS=5; RSS_MINUTES=1
   SEEDS=5; ABL_SEEDS=3; LF_BUDGET=20; EX_SECONDS=10; EX_RUNS=5000; EARLY_STOP=3; TTB_DEADLINE_MIN=4
-  STRATEGIES="libfuzzer-lockosthread libfuzzer-sched random pct=1 pct=2 pct=3 libfuzzer-lockosthread-fast"
-  STRESS_RUNS=200
+  STRATEGIES="libfuzzer-lockosthread libfuzzer-sched random pct=1 pct=2 pct=3 libfuzzer-lockosthread-prev"
+  STRESS_RUNS=200; CMP_SEEDS=7
 fi
 # libFuzzer flags: fuzz/targets/<target>.options (max_len, len_control, dict) plus these.
 LF_EXTRA=""
@@ -89,7 +93,6 @@ command -v perf >/dev/null && perf stat -e cpu-clock true >/dev/null 2>&1 || hav
 COMMON=(-G Ninja -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo
         -DSCHEDFUZZ_TESTS=OFF)
 FUZZ_FLAGS="-fsanitize=fuzzer-no-link -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION"
-NOCMP_FLAGS="$FUZZ_FLAGS -fno-sanitize-coverage=trace-cmp"
 configure() {  # dir, extra cmake args...
   local dir="$1"; shift
   step cmake -S "$ROOT" -B "$ROOT/$dir" "${COMMON[@]}" "$@" > "$WORK/cmake-$dir.log"
@@ -97,8 +100,16 @@ configure() {  # dir, extra cmake args...
 configure build-h7-rel -DSCHEDFUZZ_BENCH=ON -DSCHEDFUZZ_FUZZ_LINKMAIN=ON
 configure build-h7-fuzz -DSCHEDFUZZ_FUZZ_LINKMAIN=OFF -DSCHEDFUZZ_FUZZ_ENGINE=-fsanitize=fuzzer \
   "-DCMAKE_C_FLAGS=$FUZZ_FLAGS" "-DCMAKE_CXX_FLAGS=$FUZZ_FLAGS"
-configure build-h7-fuzz-nocmp -DSCHEDFUZZ_FUZZ_LINKMAIN=OFF -DSCHEDFUZZ_FUZZ_ENGINE=-fsanitize=fuzzer \
-  "-DCMAKE_C_FLAGS=$NOCMP_FLAGS" "-DCMAKE_CXX_FLAGS=$NOCMP_FLAGS"
+configure build-h7-fuzz-cmp -DSCHEDFUZZ_FUZZ_LINKMAIN=OFF -DSCHEDFUZZ_FUZZ_ENGINE=-fsanitize=fuzzer \
+  -DSCHEDFUZZ_LEAN_COVERAGE=OFF "-DCMAKE_C_FLAGS=$FUZZ_FLAGS" "-DCMAKE_CXX_FLAGS=$FUZZ_FLAGS"
+if [ -n "${BENCH_BASELINE:-}" ]; then
+  rm -rf build-h7-base build-h7-base-src && mkdir -p build-h7-base-src
+  git archive --format=tar "$BENCH_BASELINE" | tar -x -C build-h7-base-src
+  echo "git archive $BENCH_BASELINE | tar -x -C build-h7-base-src   # $(git rev-parse "$BENCH_BASELINE")" >> "$CMDS"
+  step cmake -S "$ROOT/build-h7-base-src" -B "$ROOT/build-h7-base" "${COMMON[@]}" -DSCHEDFUZZ_FUZZ_LINKMAIN=OFF \
+    -DSCHEDFUZZ_FUZZ_ENGINE=-fsanitize=fuzzer "-DCMAKE_C_FLAGS=$FUZZ_FLAGS" "-DCMAKE_CXX_FLAGS=$FUZZ_FLAGS" \
+    > "$WORK/cmake-build-h7-base.log"
+fi
 # Others edit the tree while this runs: a build that fails (a half-saved file) is retried once.
 build() {
   step ninja -C "$@" > "$WORK/ninja-$1.log" 2>&1 && return 0
@@ -108,15 +119,16 @@ build() {
 }
 build build-h7-rel exec_bench schedfuzz-explore schedfuzz-replay lockosthread_template_race
 build build-h7-fuzz lockosthread_fuzzer sched_fuzzer
-build build-h7-fuzz-nocmp lockosthread_fuzzer
+build build-h7-fuzz-cmp lockosthread_fuzzer
+if [ -n "${BENCH_BASELINE:-}" ]; then build build-h7-base lockosthread_fuzzer; fi
 
 DRIVE=(python3 bench/drive.py --src "$ROOT" --fuzz-build build-h7-fuzz --rel-build build-h7-rel --work "$WORK")
 
 # ---- 1. throughput -------------------------------------------------------------------------------------
 # (a) libFuzzer's exec/s, one target at a time (nothing else of ours runs meanwhile).
 step "${DRIVE[@]}" throughput --seconds "$THR_SECONDS" --libfuzzer-extra="$LF_EXTRA" --out "$RESULTS/throughput.json"
-# What libFuzzer's own per-input work costs: the same corpus with -entropic=0 and/or without trace-cmp.
-step "${DRIVE[@]}" ablate --corpus "$WORK/grown-lockosthread_fuzzer" --nocmp-build build-h7-fuzz-nocmp \
+# What libFuzzer's own per-input work costs: the same corpus with the full instrumentation, Entropic and/or hit counts back.
+step "${DRIVE[@]}" ablate --corpus "$WORK/grown-lockosthread_fuzzer" --cmp-build build-h7-fuzz-cmp \
   --seconds "$ABL_SECONDS" --rounds "$ABL_ROUNDS" --libfuzzer-extra="$LF_EXTRA" --out "$RESULTS/ablate.json"
 # (b, c) exec_bench on the corpora the throughput runs grew.
 export SCHEDFUZZ_BENCH_CORPUS_LOCKOSTHREAD="$WORK/grown-lockosthread_fuzzer"
@@ -141,10 +153,19 @@ step "${DRIVE[@]}" rss --targets lockosthread_fuzzer sched_fuzzer --minutes "$RS
 rss_pid=$!
 # shellcheck disable=SC2086
 step "${DRIVE[@]}" ttb --seeds "$SEEDS" --ablation-seeds "$ABL_SEEDS" --jobs 2 --strategies $STRATEGIES \
-  --libfuzzer-budget "$LF_BUDGET" --libfuzzer-extra="$LF_EXTRA" --nocmp-build build-h7-fuzz-nocmp \
+  --libfuzzer-budget "$LF_BUDGET" --libfuzzer-extra="$LF_EXTRA" --cmp-build build-h7-fuzz-cmp \
   --explore-budget-s "$EX_SECONDS" --explore-budget-runs "$EX_RUNS" --early-stop "$EARLY_STOP" \
   --deadline-min "$TTB_DEADLINE_MIN" --out "$RESULTS/ttb.json"
 wait "$rss_pid"
+# #38931 before/after (only with BENCH_BASELINE): the baseline revision's target with its own
+# .options against today's, the same seeds, runs interleaved, 2 at a time.
+if [ -n "${BENCH_BASELINE:-}" ]; then
+  T=fuzz/targets/lockosthread_fuzzer
+  step "${DRIVE[@]}" compare --bug issue38931 --seeds "$CMP_SEEDS" --runs 100000 --jobs 2 \
+    --config "before=$ROOT/build-h7-base/$T,options=$ROOT/build-h7-base-src/$T.options" \
+    --config "after=$ROOT/build-h7-fuzz/$T" --config "after_nodict=$ROOT/build-h7-fuzz/$T,nodict" \
+    --out "$RESULTS/compare.json"
+fi
 
 # ---- 3. real-thread stress baseline (alone: it needs both cores) ------------------------------------------------
 step "${DRIVE[@]}" stress --runs "$STRESS_RUNS" --timeout-ms "$STRESS_TIMEOUT_MS" --out "$RESULTS/stress.json"
@@ -157,5 +178,5 @@ m["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
 m["wall_minutes"] = (time.time() - float(sys.argv[2])) / 60
 json.dump(m, open(sys.argv[1], "w"), indent=1)
 PY
-step python3 bench/report.py --results "$RESULTS" --out bench/REPORT.md --build-dirs build-h7-rel build-h7-fuzz build-h7-fuzz-nocmp
+step python3 bench/report.py --results "$RESULTS" --out bench/REPORT.md --build-dirs build-h7-rel build-h7-fuzz build-h7-fuzz-cmp
 echo "wrote bench/REPORT.md ($(ls bench/*.svg | wc -l) plots) in $(( ($(date +%s) - t_start) / 60 )) min"
