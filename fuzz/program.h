@@ -60,8 +60,10 @@ struct Program {
   int gomaxprocs = 1;                // 1..4
   // 0: the default policy is the sticky round robin. 1..15: where no choice
   // entry decides, the default policy is a random walk that switches to a
-  // pseudo-random runnable thread with probability walk/32, seeded by
-  // walkSeed(p) (the program, not its choices: choice entries stay local).
+  // pseudo-random runnable thread with probability walk/32 and injects a
+  // preemption with probability walk/32 at a function prologue (walk/256 at a
+  // user step), seeded by walkSeed(p) (the program, not its choices: choice
+  // entries stay local). See docs/schedule-format.md, "The walk".
   int walk = 0;
   std::vector<Script> scripts;       // 1..kMaxScripts; main starts one goroutine per script and waits for all
   std::vector<Choice> choices;
