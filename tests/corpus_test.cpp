@@ -25,6 +25,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/test_files.h"
+
 #include "fuzz/choosers.h"
 #include "fuzz/harness.h"
 #include "fuzz/program.h"
@@ -57,12 +59,7 @@ const schedfuzz::Alphabet& alphabetOf(const std::string& dir) {
   return none;
 }
 
-bool readFile(const fs::path& path, std::string& out) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return false;
-  out.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-  return true;
-}
+using schedfuzz::testing::readFile;
 
 // Top-level regular files of corpus/<dir>/ ending (or not ending) in ".txt", sorted.
 std::vector<std::string> filesOf(const std::string& dir, bool sources) {

@@ -5,8 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "fuzz/choosers.h"
@@ -14,6 +12,7 @@
 #include "fuzz/program.h"
 #include "fuzz/sim/executor.h"
 #include "runtime/fiber.h"
+#include "tests/test_files.h"
 
 namespace schedfuzz {
 namespace {
@@ -89,11 +88,9 @@ TEST(StallProgress, LongSyscallsOfTheHarnessAreProgressOnTheFixedRuntime) {
 TEST(StallProgress, ALeakedPStopTheWorldIsStillAStall) {
   // The #38931 reproducer: its ops stop completing once the P is leaked, so
   // the stop-the-world poll is a stall as before.
-  std::ifstream in(std::string(SCHEDFUZZ_SOURCE_DIR) + "/corpus/regressions/issue38931/repro.txt");
-  ASSERT_TRUE(in.good());
-  std::stringstream text;
-  text << in.rdbuf();
-  Program p = parse(text.str());
+  std::string text;
+  ASSERT_TRUE(testing::readFile(std::string(SCHEDFUZZ_SOURCE_DIR) + "/corpus/regressions/issue38931/repro.txt", text));
+  Program p = parse(text);
   ByteChooser c = ByteChooser::forProgram(p);
   RunConfig cfg;
   cfg.bugs = 1u << static_cast<unsigned>(gort::Bug::issue38931);

@@ -30,6 +30,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/test_files.h"
+
 #include "fuzz/choosers.h"
 #include "fuzz/harness.h"
 #include "fuzz/program.h"
@@ -51,12 +53,7 @@ std::vector<std::string> regressionDirs() {
   return dirs;
 }
 
-bool readFile(const fs::path& path, std::string& out) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return false;
-  out.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-  return true;
-}
+using schedfuzz::testing::readFile;
 
 // The kind a tool prints for an outcome (fuzz/tools/common.cpp findingKind:
 // result.kind, or the verdict's name if the kind is empty; "" for ok), with

@@ -44,6 +44,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/test_files.h"
+
 #include "fuzz/choosers.h"
 #include "fuzz/sim/executor.h"
 #include "runtime/fiber.h"
@@ -106,8 +108,9 @@ bool contains(const std::string& haystack, const std::string& needle) {
 }
 
 std::string readFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::string out;
+  schedfuzz::testing::readFile(path, out);  // "" if unreadable, as the callers expect
+  return out;
 }
 
 class TempDir {
