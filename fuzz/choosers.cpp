@@ -225,6 +225,14 @@ int RecordingChooser::chooseThread(const ChoicePoint& cp) {
   return chosen;
 }
 
+void RecordingChooser::onForced(const ChoicePoint& cp, int chosen) {
+  inner_.onForced(cp, chosen);
+  Point p{cp.step, cp.current, uint32_t(runnable_.size()), 0, chosen, true};
+  runnable_.insert(runnable_.end(), cp.runnable.begin(), cp.runnable.end());
+  p.runnable_end = uint32_t(runnable_.size());
+  points_.push_back(p);
+}
+
 bool RecordingChooser::choosePreempt(uint64_t step, int thread, gort::Site site) {
   bool p = inner_.choosePreempt(step, thread, site);
   preempts_.push_back(p);
@@ -242,17 +250,22 @@ std::optional<std::vector<Choice>> RecordingChooser::toChoices() const {
     pos = at + 1;
   };
   DefaultPolicy policy;
-  for (size_t i = 0; i < points_.size(); i++) {
-    const Point& p = points_[i];
+  uint64_t call = 0;  // index of the chooseThread call (forced points are not calls)
+  for (const Point& p : points_) {
+    if (p.forced) {  // ByteChooser::onForced: the policy is told, no entry is consumed
+      policy.update(p.chosen);
+      continue;
+    }
     ChoicePoint cp{p.step, p.current,
                    std::span<const int>(runnable_.data() + p.runnable_begin,
                                         p.runnable_end - p.runnable_begin),
                    gort::Site::kCount};
     if (policy.choose(cp) != p.chosen) {
       if (p.chosen < 0 || p.chosen > 255) return std::nullopt;
-      emit(Choice::Kind::kSwitch, i, p.chosen);
+      emit(Choice::Kind::kSwitch, call, p.chosen);
     }
     policy.update(p.chosen);
+    call++;
   }
   pos = 0;
   for (size_t i = 0; i < preempts_.size(); i++)

@@ -115,6 +115,7 @@ class ByteChooser final : public Chooser {
   static ByteChooser forProgram(const Program& p) { return ByteChooser(p.choices, p.walk, walkSeed(p)); }
   int chooseThread(const ChoicePoint& cp) override;
   bool choosePreempt(uint64_t step, int thread, gort::Site site) override;
+  void onForced(const ChoicePoint&, int chosen) override { policy_.update(chosen); }
 
   static constexpr uint8_t kContinuation = 255;
 
@@ -192,6 +193,7 @@ class PctChooser final : public Chooser {
   int chooseThread(const ChoicePoint& cp) override;
   bool choosePreempt(uint64_t step, int thread, gort::Site site) override;
   void onThreadCreated(int thread) override;
+  void onForced(const ChoicePoint&, int chosen) override { last_ = chosen; }
 
   struct ChangePoint {
     uint64_t step;  // a scheduling-point number in [1, expected_steps]
@@ -242,6 +244,8 @@ class RecordingChooser final : public Chooser {
   int chooseThread(const ChoicePoint& cp) override;
   bool choosePreempt(uint64_t step, int thread, gort::Site site) override;
   void onThreadCreated(int thread) override { inner_.onThreadCreated(thread); }
+  // Recorded as a point the default policy is told of but no entry covers.
+  void onForced(const ChoicePoint& cp, int chosen) override;
 
   // nullopt if a decision names a thread id above 255 (a Choice target is one byte).
   std::optional<std::vector<Choice>> toChoices() const;
@@ -251,6 +255,7 @@ class RecordingChooser final : public Chooser {
     int current;
     uint32_t runnable_begin, runnable_end;  // range in runnable_ids()
     int chosen;
+    bool forced = false;  // decided by the executor (onForced), not a chooseThread call
   };
   const std::vector<Point>& points() const { return points_; }
   const std::vector<int>& runnable_ids() const { return runnable_; }

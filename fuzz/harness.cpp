@@ -147,6 +147,9 @@ Outcome runProgram(const Program& p, Chooser& chooser, const RunConfig& cfg) {
   // tens, thousands and hundreds of points.
   so.step_ns = 1000;
   so.check_at_switches_only = true;
+  // Progress is what the program reports (an op completed; noteProgress),
+  // not the runtime's wake-ups.
+  so.wake_is_progress = false;
   SimPlatform sim(chooser, so);
   gort::Config rc;
   rc.bugs = cfg.bugs;

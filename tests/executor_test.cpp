@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -572,28 +573,104 @@ void spinForever(void* arg, Fiber*) {
   for (;;) s.p->syncPoint(Site::nmspinning_cas);
 }
 
-TEST(ExecutorVerdicts, BudgetWhenThreadsSpinForever) {
-  for (int strategy = 0; strategy < 2; strategy++) {
+RunResult runSpinners(Chooser& c, SimOptions o) {
+  SimPlatform p(c, o);
+  Spinners s;
+  s.p = &p;
+  return p.run(
+      +[](void* arg, Fiber* g0) {
+        Spinners& s = *static_cast<Spinners*>(arg);
+        s.p->newosproc(1, spinForever, &s);
+        spinForever(arg, g0);
+      },
+      &s);
+}
+
+TEST(ExecutorVerdicts, LivelockWhenThreadsSpinForeverWithNoProgress) {
+  for (int strategy = 0; strategy < 3; strategy++) {
     ByteChooser bc({});
     RandomWalkChooser rc(9, 0.5, 0.0);
+    RandomWalkChooser starving(9, 0.0, 0.0);  // never switches: quiet mode's fairness takes over
+    Chooser* c = strategy == 0 ? static_cast<Chooser*>(&bc) : strategy == 1 ? &rc : &starving;
     SimOptions o;
-    o.step_budget = 5000;
-    SimPlatform p(strategy ? static_cast<Chooser&>(rc) : bc, o);
-    Spinners s;
-    s.p = &p;
-    RunResult r = p.run(
-        +[](void* arg, Fiber* g0) {
-          Spinners& s = *static_cast<Spinners*>(arg);
-          s.p->newosproc(1, spinForever, &s);
-          spinForever(arg, g0);
-        },
-        &s);
-    EXPECT_EQ(r.verdict, Verdict::kBudget);
-    EXPECT_EQ(r.kind, "hang: step budget");
-    EXPECT_EQ(r.steps, 5001u);
+    o.step_budget = 100000;
+    RunResult r = runSpinners(*c, o);
+    EXPECT_EQ(r.verdict, Verdict::kLivelock) << strategy;
+    EXPECT_EQ(r.kind, "hang: livelock");
+    // Proved in quiet mode: window + a few doubling rounds + livelock_rounds
+    // rounds of 2 x quiet_slice points, far below the budget.
+    EXPECT_LT(r.steps, o.quiet_window + (o.livelock_rounds + 64) * 2 * o.quiet_slice);
+    EXPECT_GT(r.vtime, o.livelock_ns);
+    EXPECT_NE(r.message.find("T0 (M0 at nmspinning_cas)"), std::string::npos) << r.message;
+    EXPECT_NE(r.message.find("T1 (M1 at nmspinning_cas)"), std::string::npos) << r.message;
     EXPECT_NE(r.dump.find("T1 M1 "), std::string::npos) << r.dump;
-    EXPECT_NE(r.dump.find("at nmspinning_cas (wakep)"), std::string::npos) << r.dump;
-    EXPECT_GT(count(p.trace(), K::kSwitch), 10u);  // both spun: the default policy rotates too
+  }
+}
+
+TEST(ExecutorVerdicts, BudgetIsALastResortAndSaysSo) {
+  ByteChooser bc({});
+  SimOptions o;
+  o.step_budget = 300;  // below the quiet window: no proof either way
+  RunResult r = runSpinners(bc, o);
+  EXPECT_EQ(r.verdict, Verdict::kBudget);
+  EXPECT_EQ(r.kind, "hang: step budget");
+  EXPECT_EQ(r.steps, 301u);
+  EXPECT_NE(r.message.find("not a proof"), std::string::npos) << r.message;
+  EXPECT_EQ(r.message.find("(livelock)"), std::string::npos) << r.message;
+}
+
+// A spinner waits for a flag that another thread sets after a 60 s timed
+// sleep (sysmon's longest sleep in Go 1.14): long but finite, so never a
+// verdict, whatever the strategy. Without quiet mode this took 60 million
+// scheduling points (and ended in the budget); with it, a few hundred.
+struct LongSleeper {
+  SimPlatform* p = nullptr;
+  std::atomic<uint32_t> word{0};
+  std::atomic<bool> flag{false};
+};
+
+struct LongSleeperRun {
+  RunResult result;
+  std::vector<TraceEvent> trace;
+};
+
+LongSleeperRun runLongSleeper(Chooser& c, uint64_t budget = 20000) {
+  SimOptions o;
+  o.step_budget = budget;
+  SimPlatform p(c, o);
+  LongSleeper s;
+  s.p = &p;
+  LongSleeperRun out;
+  out.result = p.run(
+      +[](void* arg, Fiber*) {
+        LongSleeper& s = *static_cast<LongSleeper*>(arg);
+        s.p->newosproc(
+            1,
+            +[](void* arg, Fiber*) {
+              LongSleeper& s = *static_cast<LongSleeper*>(arg);
+              s.p->futexsleep(&s.word, 0, 60'000'000'000);  // nobody wakes it: 60 s
+              s.flag.store(true);
+            },
+            &s);
+        while (!s.flag.load()) s.p->syncPoint(Site::user_step);
+        s.p->exitProcess(0);
+      },
+      &s);
+  out.trace = p.trace();
+  return out;
+}
+
+TEST(ExecutorVerdicts, LongFiniteWaitBehindASpinnerIsNoVerdict) {
+  for (int strategy = 0; strategy < 3; strategy++) {
+    ByteChooser bc({});
+    RandomWalkChooser rc(3, 0.3, 0.0);
+    RandomWalkChooser starving(3, 0.0, 0.0);
+    Chooser* c = strategy == 0 ? static_cast<Chooser*>(&bc) : strategy == 1 ? &rc : &starving;
+    RunResult r = runLongSleeper(*c).result;
+    EXPECT_EQ(r.verdict, Verdict::kOk) << strategy << ": " << r.kind << " " << r.message;
+    EXPECT_GE(r.vtime, 60'000'000'000);
+    EXPECT_LT(r.steps, 2000u);
+    EXPECT_GE(r.max_quiet_ns, 60'000'000'000 - 1'000'000);  // reported as a latency
   }
 }
 
@@ -969,11 +1046,19 @@ TEST(Strategies, PctDepthOneNeverSwitchesExceptOnBlockOrNewHigherPriorityThread)
 
 struct RoundTrip {
   size_t switch_entries = 0, preempt_entries = 0, continuations = 0, preempt_continuations = 0;
+  size_t forced_points = 0;  // points the executor decided itself (quiet mode), replayed too
 };
 
-void roundTrip(Chooser& inner, const std::string& what, RoundTrip& stats, int iters = 20) {
+// Quiet mode off: every point is a chooser call (long gaps between entries).
+SimOptions noQuiet() {
+  SimOptions o;
+  o.quiet_window = std::numeric_limits<uint64_t>::max();
+  return o;
+}
+
+void roundTrip(Chooser& inner, const std::string& what, RoundTrip& stats, int iters = 20, SimOptions so = {}) {
   RecordingChooser rec(inner);
-  Outcome original = runMix(rec, {}, 3, iters);
+  Outcome original = runMix(rec, so, 3, iters);
   ASSERT_EQ(original.result.verdict, Verdict::kOk) << what;
   std::optional<std::vector<Choice>> choices = rec.toChoices();
   ASSERT_TRUE(choices.has_value()) << what;
@@ -982,8 +1067,9 @@ void roundTrip(Chooser& inner, const std::string& what, RoundTrip& stats, int it
     stats.continuations += c.delay == ByteChooser::kContinuation;
     stats.preempt_continuations += c.delay == ByteChooser::kContinuation && c.kind == Choice::Kind::kPreempt;
   }
+  for (const RecordingChooser::Point& pt : rec.points()) stats.forced_points += pt.forced;
   ByteChooser replay(*choices);
-  Outcome again = runMix(replay, {}, 3, iters);
+  Outcome again = runMix(replay, so, 3, iters);
   long d = firstDiff(original.trace, again.trace);
   ASSERT_EQ(d, -1) << what << ": first difference at event " << d << " of " << original.trace.size()
                    << (d >= 0 && size_t(d) < original.trace.size() ? "\n  recorded " + show(original.trace[d]) : "")
@@ -999,7 +1085,9 @@ TEST(Replay, RandomWalkRunsReplayExactlyFromRecordedChoices) {
     double pp = seed % 2 ? 0.2 : 0.004;
     int iters = seed % 10 == 0 ? 150 : 20;  // long runs: gaps of more than 255 PreemptPoints
     RandomWalkChooser c(seed, sp, pp);
-    roundTrip(c, "random walk seed " + std::to_string(seed), stats, iters);
+    // Every fifth seed without quiet mode: no forced points, so long gaps
+    // between switch entries become continuations.
+    roundTrip(c, "random walk seed " + std::to_string(seed), stats, iters, seed % 5 == 0 ? noQuiet() : SimOptions{});
   }
   EXPECT_GT(stats.switch_entries, 200u);
   EXPECT_GT(stats.preempt_entries, 200u);
@@ -1020,6 +1108,26 @@ TEST(Replay, PctRunsReplayExactlyFromRecordedChoices) {
   EXPECT_GT(stats.switch_entries, 200u);
   EXPECT_GT(stats.preempt_entries, 50u);
   EXPECT_GT(stats.preempt_continuations, 0u);
+}
+
+// The executor's own choices in quiet mode are not decisions: the recording
+// marks them, toChoices skips them, and the replay forces the same points.
+TEST(Replay, QuietModeForcedPointsReplayExactly) {
+  for (uint64_t seed = 1; seed <= 20; seed++) {
+    RandomWalkChooser inner(seed, seed % 2 ? 0.0 : 0.2, 0.0);
+    RecordingChooser rec(inner);
+    LongSleeperRun original = runLongSleeper(rec);
+    ASSERT_EQ(original.result.verdict, Verdict::kOk) << seed;
+    size_t forced = 0;
+    for (const RecordingChooser::Point& pt : rec.points()) forced += pt.forced;
+    EXPECT_GT(forced, 0u) << seed;
+    std::optional<std::vector<Choice>> choices = rec.toChoices();
+    ASSERT_TRUE(choices.has_value());
+    ByteChooser replay(*choices);
+    LongSleeperRun again = runLongSleeper(replay);
+    EXPECT_EQ(firstDiff(original.trace, again.trace), -1) << seed;
+    EXPECT_EQ(original.result.steps, again.result.steps) << seed;
+  }
 }
 
 TEST(Replay, DefaultPolicyRunRecordsToNoChoices) {

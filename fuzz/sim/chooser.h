@@ -32,6 +32,13 @@ class Chooser {
   virtual bool choosePreempt(uint64_t step, int thread, gort::Site site) = 0;
   // A new thread exists (PCT gives it a priority). Ids are dense, from 0.
   virtual void onThreadCreated(int /*thread*/) {}
+  // The executor decided this point itself (its fair quiet mode, see
+  // SimOptions::quiet_window) and did not call chooseThread: `chosen` runs
+  // next. Choosers that remember the running thread update it here. A forced
+  // point is not a decision: it consumes no ByteChooser entry, and replaying
+  // a recording forces the same points, because the executor's rule is a
+  // function of the run alone.
+  virtual void onForced(const ChoicePoint& /*cp*/, int /*chosen*/) {}
 };
 
 }  // namespace schedfuzz

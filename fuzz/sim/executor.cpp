@@ -112,6 +112,7 @@ const char* verdictName(Verdict v) {
     case Verdict::kBudget: return "budget";
     case Verdict::kThrow: return "throw";
     case Verdict::kInvariant: return "invariant";
+    case Verdict::kLivelock: return "livelock";
   }
   return "?";
 }
@@ -198,6 +199,17 @@ struct SimPlatform::Impl {
   int64_t vtime = 0;
   int64_t next_deadline = kNever;   // earliest deadline in waitq; kNever if no timed waiter
   int64_t idle_ns = 0;              // virtual time jumped over since the last progress
+  // Quiet mode (executor.h): points and virtual time since the last program
+  // progress, the fair rotation's state, and the rounds completed since the
+  // quiet time passed livelock_ns.
+  uint64_t quiet_points = 0;
+  int64_t quiet_start = 0;          // vtime of the last program progress
+  uint32_t slice_used = 0;          // consecutive forced points of the running thread
+  int slice_thread = -1;
+  uint32_t rounds_over = 0;         // fair rounds completed with quiet time > livelock_ns
+  uint64_t quiet_rounds = 0;        // fair rounds in this quiet stretch
+  uint64_t last_progress_step = 0;
+  bool round_ended = false;         // fairChoice's rotation wrapped: endRound() is due
   bool started = false;
   RunResult result;
   // ThreadSanitizer no-sync mode (see the file comment).
@@ -303,6 +315,79 @@ struct SimPlatform::Impl {
               std::numeric_limits<uint32_t>::max(), -1);
   }
 
+  // --- progress and quiet mode ------------------------------------------------
+  // Program progress: an op completed, a thread started or exited. Ends
+  // quiet mode (and is progress for the stall rule too).
+  void progress() {
+    idle_ns = 0;
+    if (quiet_points >= opts.quiet_window) {
+      const int64_t q = vtime - quiet_start;
+      if (q > result.max_quiet_ns) {
+        result.max_quiet_ns = q;
+        result.max_quiet_end_step = step;
+      }
+    }
+    quiet_points = 0;
+    quiet_start = vtime;
+    slice_used = 0;
+    slice_thread = -1;
+    rounds_over = 0;
+    quiet_rounds = 0;
+    last_progress_step = step;
+  }
+
+  int64_t latestDeadline() const {
+    int64_t d = -1;
+    for (int tid : waitq) d = std::max(d, threads[tid].deadline);
+    return d;
+  }
+
+  // The executor's own choice in quiet mode: round robin, quiet_slice points
+  // each. At the end of a round (the rotation wraps, or a lone thread's slice
+  // ends), let time pass and check for a livelock.
+  int fairChoice(const ChoicePoint& cp) {
+    if (cp.current >= 0 && cp.current == slice_thread && slice_used < opts.quiet_slice) {
+      slice_used++;
+      return cp.current;
+    }
+    const int from = cp.current >= 0 ? cp.current : (slice_thread >= 0 ? slice_thread : cur);
+    const int next = nextRunnableAfter(cp.runnable, from);
+    round_ended = next <= from;
+    slice_thread = next;
+    slice_used = 1;
+    return next;
+  }
+
+  static int nextRunnableAfter(std::span<const int> runnable, int t) {
+    auto it = std::upper_bound(runnable.begin(), runnable.end(), t);
+    return it == runnable.end() ? runnable.front() : *it;
+  }
+
+  void endRound() {
+    quiet_rounds++;
+    const int64_t q = std::max(vtime - quiet_start, opts.step_ns);
+    const bool over = q > opts.livelock_ns;
+    if (over && ++rounds_over > opts.livelock_rounds) concludeLivelock();
+    // Let time pass. Below livelock_ns the quiet time at least doubles (and
+    // reaches the earliest deadline); above it, each round lasts
+    // livelock_ns / livelock_rounds and goes past the latest deadline, so
+    // every timed waiter wakes once per round and the rounds together span
+    // livelock_ns again (time-based rules such as sysmon's 10 ms preemption
+    // get their chance in every round).
+    int64_t target;
+    if (over) {
+      target = std::max(vtime + std::max<int64_t>(opts.step_ns, opts.livelock_ns / std::max<uint32_t>(1, opts.livelock_rounds)),
+                        latestDeadline());
+    } else {
+      target = vtime + q;
+      if (next_deadline != kNever) target = std::max(target, next_deadline);
+    }
+    if (target > vtime) {
+      vtime = target;
+      if (vtime >= next_deadline) wakeTimedOut();
+    }
+  }
+
   // --- threads -------------------------------------------------------------
   // A thread's first code: arrived from another thread's switch (or run()'s).
   static void threadMain(void* p) {
@@ -356,7 +441,7 @@ struct SimPlatform::Impl {
     threads.push_back(t);
     mids.push_back(mid);
     makeRunnable(tid);
-    idle_ns = 0;  // progress
+    progress();
     record(TraceEvent::Kind::kStart, tid, mid);
     chooser.onThreadCreated(tid);
     return tid;
@@ -371,7 +456,7 @@ struct SimPlatform::Impl {
       t.tls = nullptr;
     }
     removeRunnable(tid);
-    idle_ns = 0;  // progress
+    progress();
     record(TraceEvent::Kind::kExit, tid);
     int next = pick();
     Fiber* me = threads[tid].g0;
@@ -390,14 +475,9 @@ struct SimPlatform::Impl {
   // exited). Returns the thread to run next; records the switch if it changes.
   int pick() {
     if (checker && !opts.check_at_switches_only) runChecker();
-    if (++step > opts.step_budget) {
-      char msg[160];
-      std::snprintf(msg, sizeof msg,
-                    "step budget exhausted: more than %" PRIu64 " scheduling points (livelock)",
-                    opts.step_budget);
-      conclude(Verdict::kBudget, "hang: step budget", {}, msg);
-    }
+    if (++step > opts.step_budget) concludeBudget();
     vtime += opts.step_ns;
+    quiet_points++;
     if (vtime >= next_deadline) wakeTimedOut();
     while (runnable.empty()) {
       if (next_deadline == kNever) concludeDeadlock();
@@ -409,7 +489,14 @@ struct SimPlatform::Impl {
     const Thread& t = threads[cur];
     ChoicePoint cp{step, t.state == TState::kRunnable ? cur : -1,
                    std::span<const int>(runnable.data(), runnable.size()), t.last_site};
-    int next = chooser.chooseThread(cp);
+    int next;
+    if (quiet_points > opts.quiet_window) {
+      next = fairChoice(cp);
+      chooser.onForced(cp, next);
+      if (round_ended) endRound();  // may wake threads: cp.runnable is stale after it
+    } else {
+      next = chooser.chooseThread(cp);
+    }
     if (next < 0 || next >= int(threads.size()) || threads[next].state != TState::kRunnable)
       die("the chooser picked a thread that is not runnable");
     if (next != cur) record(TraceEvent::Kind::kSwitch, next, cur);
@@ -448,6 +535,34 @@ struct SimPlatform::Impl {
                     "deadlock: no thread runnable and none in a timed wait (%d blocked, %d exited)",
                     blocked, exited);
     conclude(Verdict::kDeadlock, "hang: deadlock", {}, msg);
+  }
+
+  [[noreturn]] void concludeBudget() {
+    char msg[320];
+    std::snprintf(msg, sizeof msg,
+                  "step budget exhausted: more than %" PRIu64
+                  " scheduling points; the last program progress was at step %" PRIu64
+                  " (a budget, not a proof of a livelock)",
+                  opts.step_budget, last_progress_step);
+    conclude(Verdict::kBudget, "hang: step budget", {}, msg);
+  }
+
+  [[noreturn]] void concludeLivelock() {
+    std::string msg;
+    char buf[200];
+    const int64_t q = vtime - quiet_start;
+    std::snprintf(buf, sizeof buf,
+                  "livelock: no op completed and no thread started or exited for %" PRId64
+                  " ms of virtual time (since step %" PRIu64 "); %" PRIu64
+                  " fair rounds, the last %u with every timed waiter woken; running:",
+                  q / 1000000, last_progress_step, quiet_rounds, opts.livelock_rounds);
+    msg = buf;
+    for (int tid : runnable) {
+      std::snprintf(buf, sizeof buf, " T%d (M%d at %s)", tid, threads[tid].mid,
+                    threads[tid].last_site == Site::kCount ? "(none)" : gort::siteInfo(threads[tid].last_site).name);
+      msg += buf;
+    }
+    conclude(Verdict::kLivelock, "hang: livelock", {}, msg);
   }
 
   [[noreturn]] void concludeStall() {
@@ -600,7 +715,7 @@ void SimPlatform::futexsleep(std::atomic<uint32_t>* addr, uint32_t val, int64_t 
 
 void SimPlatform::noteProgress() {
   Impl::Quiet q(*impl_);  // executor bookkeeping, called on an M: invisible to TSan
-  impl_->idle_ns = 0;
+  impl_->progress();
 }
 
 void SimPlatform::futexwakeup(std::atomic<uint32_t>* addr, uint32_t cnt) {
@@ -608,8 +723,10 @@ void SimPlatform::futexwakeup(std::atomic<uint32_t>* addr, uint32_t cnt) {
   Impl::Quiet q(im);
   if (cnt > 0 && !im.waitq.empty()) {
     const std::atomic<uint32_t>* a = addr;
-    if (im.wakeWhere([a](const Impl::Thread& t) { return t.waddr == a; }, cnt, im.cur) > 0)
-      im.idle_ns = 0;  // progress
+    if (im.wakeWhere([a](const Impl::Thread& t) { return t.waddr == a; }, cnt, im.cur) > 0) {
+      if (im.opts.wake_is_progress) im.progress();
+      else im.idle_ns = 0;  // progress for the stall rule only
+    }
   }
   im.reschedule();
 }

@@ -24,13 +24,47 @@
 // thread is on to the fiber the next thread is on. Futex wakes are FIFO in
 // order of sleeping; there are no spurious wakeups.
 //
-// Hang verdicts (DESIGN.md "fuzz/sim"):
+// Hang verdicts (DESIGN.md "fuzz/sim"). Each is a proof, not a timeout:
 //  * deadlock: no thread runnable and none in a timed wait;
 //  * stall:    nothing runnable, and time has had to jump forward over more
 //              than stall_ns since the last progress (a futex wake that woke
-//              somebody, a thread start or exit) — e.g. the stop-the-world loop
-//              waking every 100 us while the P it waits for is leaked;
-//  * budget:   more scheduling points than step_budget (livelock).
+//              somebody, a thread start or exit, an op completed) — e.g. the
+//              stop-the-world loop waking every 100 us while the P it waits
+//              for is leaked;
+//  * livelock: threads kept running, but no op of the program completed
+//              (noteProgress), no thread started or exited, for more than
+//              livelock_ns of virtual time, and after that every runnable
+//              thread had livelock_rounds more fair turns of quiet_slice
+//              points and every timed waiter woke in each (see "Quiet mode");
+//  * budget:   more scheduling points than step_budget: a last resort, sized
+//              so that a faithful runtime never reaches it. It proves
+//              nothing about liveness and its message says so.
+//
+// Quiet mode. A wait that is long but finite in Go (sysmon asleep for 60 s
+// while a goroutine spins, a timer behind a CPU-bound goroutine) must not
+// end in a verdict, and a spin that nothing can stop must be proved endless
+// in few steps. So after quiet_window scheduling points without program
+// progress (noteProgress, a thread start or exit) the executor takes over:
+//  * fairness: it picks threads itself, round robin over the runnable ids,
+//    quiet_slice consecutive points each (the Chooser is told with
+//    onForced and not asked), so no strategy can starve a thread into a
+//    false verdict;
+//  * time: at the end of every round (the rotation wraps) virtual time jumps
+//    to max(the earliest deadline, now + the quiet time so far): the quiet
+//    time at least doubles per round and every timed waiter due by then
+//    wakes; once the quiet time exceeds livelock_ns, every round jumps just
+//    past the latest deadline instead, so every timed waiter wakes in every
+//    round and the clock grows by at most the longest wait per round. Letting time pass while threads run is always a legal schedule
+//    (the OS may deschedule any thread for any while); it only compresses
+//    what a real machine would spend spinning.
+// So a faithful runtime leaves quiet mode after a few rounds (sysmon wakes
+// and preempts the spinner, the timer runs), and a true livelock is proved
+// after about log2(livelock_ns / quiet time) + livelock_rounds rounds: by
+// then every thread still runnable has had livelock_rounds * quiet_slice
+// points, and every timed waiter livelock_rounds wakeups, after the longest
+// finite wait of the runtime was over.
+// Progress ends quiet mode; the longest quiet stretch that ended in progress
+// is reported as RunResult::max_quiet_ns (a latency, not a hang).
 // A verdict, a runtime throw (Platform::fatal) or an invariant failure ends
 // the run: the executor switches back to the caller of run() for good and
 // abandons every fiber; run() destroys the fibers it created (their stacks
@@ -54,11 +88,13 @@ enum class Verdict : uint8_t {
   kOk,         // exitProcess was called: the program finished
   kDeadlock,   // hang: nothing can ever run again
   kStall,      // hang: only timed wakeups, no progress
-  kBudget,     // hang: step budget exhausted (livelock)
+  kBudget,     // step budget exhausted: not a proof of anything (a last resort)
   kThrow,      // the runtime threw (Platform::fatal)
   kInvariant,  // the invariant checker reported a violation
+  kLivelock,   // hang: threads run, but nothing can ever complete
 };
-const char* verdictName(Verdict v);  // "ok", "deadlock", "stall", "budget", "throw", "invariant"
+// "ok", "deadlock", "stall", "budget", "throw", "invariant", "livelock"
+const char* verdictName(Verdict v);
 
 // The default of SimOptions::tsan_no_sync: true iff this build has
 // ThreadSanitizer and SCHEDFUZZ_TSAN_SYNC is unset, empty or "0" (read once).
@@ -68,6 +104,23 @@ struct SimOptions {
   uint64_t step_budget = 200000;   // scheduling points before a budget verdict
   int64_t step_ns = 100;           // virtual time per scheduling point
   int64_t stall_ns = 20'000'000;   // idle time jumps without progress before a stall verdict
+  // Quiet mode (file comment): points without program progress before the
+  // executor enforces fairness and lets time pass; points per thread per
+  // fair round.
+  uint64_t quiet_window = 512;
+  uint32_t quiet_slice = 8;
+  // Whether a futex wake that woke somebody is progress for quiet mode too
+  // (it always is for the stall rule). On for bare thread programs, which
+  // have no noteProgress; the fuzz harness turns it off and reports program
+  // progress itself, so the runtime's own wake-ups (an M woken to find
+  // nothing, again and again) cannot keep a spin out of quiet mode.
+  bool wake_is_progress = true;
+  // Livelock: quiet for longer than livelock_ns of virtual time, then
+  // livelock_rounds more fair rounds. livelock_ns must exceed the longest
+  // finite wait of the runtime under test: gort's is sysmon's
+  // forcegcperiod/2 = 60 s sleep (plus 10 ms to preempt), so 61 s.
+  int64_t livelock_ns = 61'000'000'000;
+  uint32_t livelock_rounds = 256;
   bool record_trace = true;
   // Run the checker only where another thread is about to run (a switch, or
   // the running thread blocked or exited). The global state is observable by
@@ -119,6 +172,12 @@ struct RunResult {
   std::string dump;     // every thread (what it waits on, at which site) + the runtime's dump
   uint64_t steps = 0;
   int64_t vtime = 0;
+  // Latency: the longest quiet stretch (virtual ns without program progress
+  // while threads ran or slept) that ended in progress, and the step where
+  // it ended. Not a finding by itself: Go 1.14 has such waits (sysmon's 60 s
+  // sleep while a goroutine spins). 0 if quiet mode never started.
+  int64_t max_quiet_ns = 0;
+  uint64_t max_quiet_end_step = 0;
 };
 
 class SimPlatform final : public gort::Platform {
@@ -155,8 +214,9 @@ class SimPlatform final : public gort::Platform {
   uint64_t noSyncSwitches() const;
   // The program under test finished a unit of work (the harness calls it
   // after every op of a goroutine script): progress for the stall rule, like
-  // a futex wake. Programs are finite, so this can only postpone a stall
-  // verdict, never hide one: once no op completes, stall_ns runs out.
+  // a futex wake, and ends quiet mode. Programs are finite, so this can only
+  // postpone a stall or livelock verdict, never hide one: once no op
+  // completes, stall_ns or livelock_ns runs out.
   void noteProgress();
 
   // gort::Platform

@@ -58,7 +58,8 @@ const ToolInfo kTool = {
     "  WROTE <PREFIX>.bin ... <PREFIX>.txt        then the finding's report\n"
     "  DONE <runs> runs, no finding\n"
     "  RESULT strategy=S depth=D seed=S found=0|1 runs=N seconds=T kind=<kind|none>   always last\n"
-    "\nexit status: 0 no finding, 1 finding, 2 usage or input error.\n",
+    "\nexit status: 0 no finding, 1 finding, 2 usage or input error, 3 a finding whose\n"
+    "reproducer does not replay (MISMATCH: a defect of schedfuzz, please report it).\n",
 };
 
 // Counts what PCT needs to know about a run's length.
@@ -97,6 +98,10 @@ class FairTailChooser final : public Chooser {
     int t = cp.step < horizon_ ? inner_->chooseThread(cp) : policy_.choose(cp);
     policy_.update(t);
     return t;
+  }
+  void onForced(const ChoicePoint& cp, int chosen) override {
+    inner_->onForced(cp, chosen);
+    policy_.update(chosen);
   }
   bool choosePreempt(uint64_t step, int thread, gort::Site site) override {
     return inner_->choosePreempt(step, thread, site);
@@ -286,7 +291,10 @@ int run(int argc, char** argv) {
     std::string report = formatReport(written, shown, cfg, ro);
     fwrite(report.data(), 1, report.size(), stdout);
     result(true, runs, elapsed, kind);
-    return 1;
+    // A finding whose reproducer does not replay is a defect of the executor
+    // or of a strategy (every run must be a pure function of its decisions),
+    // never a result: its own exit status.
+    return verified ? 1 : 3;
   }
   printf("DONE %" PRIu64 " runs, no finding\n", runs);
   result(false, runs, elapsed, "");
