@@ -1354,14 +1354,20 @@ G* Runtime::findrunnable(bool* inheritTime) {
       }
     }
     if (again) continue;
-    // Similar to above, check for timer creation or expiry concurrently
-    // with transitioning from spinning to non-spinning. Note that we cannot
-    // use checkTimers here because it calls adjusttimers which may need to
-    // allocate memory, and that isn't allowed when we don't have an active P.
-    for (int32_t i = 0; i < nsnap; i++) {
-      // This is similar to nobarrierWakeTime, but minimizes calls to nanotime.
-      int64_t w = allpSnapshot[i]->timer0When.load();
-      if (w != 0 && (pollUntil == 0 || w < pollUntil)) pollUntil = w;
+    // (Later Go only, Config::findrunnable_timer_rescan: go1.14.1's
+    // findrunnable goes from the run-queue re-check straight to the poll,
+    // with the pollUntil of its own P's timers and the timers it could
+    // steal.) Similar to above, check for timer creation or expiry
+    // concurrently with transitioning from spinning to non-spinning. Note
+    // that we cannot use checkTimers here because it calls adjusttimers
+    // which may need to allocate memory, and that isn't allowed when we
+    // don't have an active P.
+    if (cfg_.findrunnable_timer_rescan) {
+      for (int32_t i = 0; i < nsnap; i++) {
+        // This is similar to nobarrierWakeTime, but minimizes calls to nanotime.
+        int64_t w = allpSnapshot[i]->timer0When.load();
+        if (w != 0 && (pollUntil == 0 || w < pollUntil)) pollUntil = w;
+      }
     }
     int64_t delta = -1;
     if (pollUntil != 0) {

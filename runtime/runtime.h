@@ -138,6 +138,13 @@ struct Config {
   int gomaxprocs = 4;    // initial GOMAXPROCS
   int maxmcount = 10000; // sched.maxmcount
   size_t stack_size = 0; // goroutine stack size (0 = Fiber default)
+  // Later Go, not 1.14: after dropping its P, findrunnable re-scans every
+  // P's timer0When for its netpoll deadline (Go 1.15's findrunnable; not in
+  // go1.14.1's proc.go). With it, an M whose only known timer sits on a P
+  // that runs an unpreempted goroutine polls netpoll(0) and re-acquires a P
+  // again and again instead of parking (shared/findings sched-budget-1).
+  // Off by default: the default runtime is Go 1.14.
+  bool findrunnable_timer_rescan = false;
 #if GORT_PLANTED_DEFECTS
   // A planted sanitizer defect (test configuration SCHEDFUZZ_PLANTED_DEFECTS
   // only; tests/sanitizers_test.cpp): kPlantNone, kPlantRace (TSan must
