@@ -9,6 +9,7 @@
 #            licence-header and Dockerfile rules, the Dockerfile clones the given URL,
 #            build.sh identical to ours); render.sh must refuse missing/bad arguments;
 #            check_submission.py must reject a tampered copy (so the check can fail);
+#            a filled-in oss-fuzz/project.env must render alone (SKIP while empty);
 #            the ClusterFuzzLite workflows and .clusterfuzzlite/project.yaml parse and
 #            use the documented actions and modes.
 # address    build.sh with base-builder's environment for SANITIZER=address, then
@@ -135,7 +136,7 @@ check_render() {
               "--repo $url --contact $contact --bogus" "--repo $url --contact"; do
     local rc=0
     # shellcheck disable=SC2086
-    env SCHEDFUZZ_REPO= SCHEDFUZZ_CONTACT= "$r" $args --out "$ROOT/rejected" >>"$log.rejects" 2>&1 || rc=$?
+    SCHEDFUZZ_PROJECT_ENV=/dev/null "$r" $args --out "$ROOT/rejected" >>"$log.rejects" 2>&1 || rc=$?
     if [ "$rc" -ne 2 ] || [ -e "$ROOT/rejected" ]; then
       bad=1; echo "    render.sh $args: exit $rc (want 2), output written: $([ -e "$ROOT/rejected" ] && echo yes || echo no)"
       rm -rf "$ROOT/rejected"
@@ -144,7 +145,7 @@ check_render() {
   if [ $bad = 0 ]; then result PASS render "render.sh rejects bad arguments" "(8 cases, exit 2, nothing written)"
   else result FAIL render "render.sh rejects bad arguments" "(log: $log.rejects)"; fi
 
-  if "$r" --repo "$url" --contact "$contact" --cc "$cc" --out "$out" >"$log.render" 2>&1; then
+  if SCHEDFUZZ_PROJECT_ENV=/dev/null "$r" --repo "$url" --contact "$contact" --cc "$cc" --out "$out" >"$log.render" 2>&1; then
     if python3 "$chk" "$out/projects/schedfuzz" --repo "$url" --contact "$contact" --cc "$cc" >"$log.check" 2>&1; then
       result PASS render "projects/schedfuzz" "(presubmit rules; clones $url; build.sh identical)"
     else
@@ -153,6 +154,25 @@ check_render() {
   else
     result FAIL render "projects/schedfuzz" "(render.sh failed)"; show "$log.render"
     return 0
+  fi
+
+  # oss-fuzz/project.env itself: once the maintainers fill it in, render.sh alone must
+  # produce a valid submission from it.
+  local env_repo env_contact env_ccs=()
+  env_repo=$(bash -c 'source "$1" && printf %s "${SCHEDFUZZ_REPO:-}"' _ "$REPO/oss-fuzz/project.env")
+  env_contact=$(bash -c 'source "$1" && printf %s "${SCHEDFUZZ_CONTACT:-}"' _ "$REPO/oss-fuzz/project.env")
+  read -r -a env_ccs <<<"$(bash -c 'source "$1" && printf %s "${SCHEDFUZZ_AUTO_CCS:-}"' _ "$REPO/oss-fuzz/project.env")"
+  if [ -z "$env_repo" ] || [ -z "$env_contact" ]; then
+    result SKIP render "project.env" "(repository/contact not decided yet: render.sh needs --repo and --contact)"
+  else
+    local cc_args=() e
+    for e in "${env_ccs[@]}"; do cc_args+=(--cc "$e"); done
+    if "$r" --out "$ROOT/from-env" >"$log.env" 2>&1 && python3 "$chk" "$ROOT/from-env/projects/schedfuzz" \
+         --repo "$env_repo" --contact "$env_contact" "${cc_args[@]}" >>"$log.env" 2>&1; then
+      result PASS render "project.env" "(renders $env_repo)"
+    else
+      result FAIL render "project.env" "(log: $log.env)"; show "$log.env"
+    fi
   fi
 
   # The checker must see a broken submission: another URL in the Dockerfile, an unknown

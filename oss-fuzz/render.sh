@@ -3,7 +3,7 @@
 #
 #   oss-fuzz/render.sh --repo URL --contact EMAIL [--cc EMAIL]... [--homepage URL] [--out DIR]
 #
-# Values come from oss-fuzz/project.env, overridden by the options. The output
+# Values come from oss-fuzz/project.env (or $SCHEDFUZZ_PROJECT_ENV), overridden by the options. The output
 # is DIR/projects/schedfuzz/ (DIR defaults to ./oss-fuzz-submission); copy that
 # directory into a google/oss-fuzz checkout and open the PR from there.
 #   project.yaml  from oss-fuzz/project.yaml.in  (homepage, main_repo, primary_contact, auto_ccs)
@@ -26,8 +26,10 @@ die() {  # die <message>: a usage error
   exit 2
 }
 
+# SCHEDFUZZ_PROJECT_ENV: another values file (check_local.sh uses /dev/null to test
+# the command line alone).
 # shellcheck source=project.env
-source "$HERE/project.env"
+source "${SCHEDFUZZ_PROJECT_ENV:-$HERE/project.env}"
 repo="${SCHEDFUZZ_REPO:-}"
 homepage="${SCHEDFUZZ_HOMEPAGE:-}"
 contact="${SCHEDFUZZ_CONTACT:-}"
