@@ -1,4 +1,19 @@
 #!/bin/bash -eu
+# Copyright 2026 The schedfuzz Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+#
+################################################################################
 # oss-fuzz/build.sh — builds schedfuzz's fuzz targets the way OSS-Fuzz and
 # ClusterFuzzLite expect (shared/ecosystem-notes.md §1.5, §1.6).
 #
@@ -18,7 +33,11 @@
 # taken for a fuzz target, so no helper tools are copied.
 #
 # Upstream (google/oss-fuzz projects/schedfuzz/) this same file is the project's
-# build.sh; it may equally be a one-liner: exec "$SRC/schedfuzz/oss-fuzz/build.sh".
+# build.sh: oss-fuzz/render.sh copies it verbatim, and oss-fuzz/check_local.sh
+# checks that the rendered copy is identical to this one. ClusterFuzzLite runs it
+# through .clusterfuzzlite/build.sh. It serves every OSS-Fuzz configuration the
+# project uses: SANITIZER=address, undefined and coverage (-fprofile-instr-generate
+# -fcoverage-mapping in $CFLAGS instead of -fsanitize=fuzzer-no-link).
 
 REPO="${SCHEDFUZZ_SRC:-$SRC/schedfuzz}"
 BUILD="$WORK/schedfuzz-build"

@@ -1,5 +1,8 @@
 // runtime/fiber.cpp — Fiber: ucontext (or an x86-64 asm switch) with the ASan and TSan fiber annotations.
 //
+// Original to schedfuzz: follows no Go file.
+// SPDX-License-Identifier: Apache-2.0
+//
 // The model. A fiber is an Impl: a saved context, a stack, an entry function,
 // and the sanitizer state that must follow the stack around. Exactly one
 // function pair switches stacks (Switch / SwitchFinal) and it carries every

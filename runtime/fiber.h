@@ -1,5 +1,8 @@
 // runtime/fiber.h — the one stack-switching primitive of gort, wrapped once.
 //
+// Original to schedfuzz: follows no Go file.
+// SPDX-License-Identifier: Apache-2.0
+//
 // A Fiber is a saved execution context with its own stack. gort uses fibers
 // for goroutine stacks (on both platforms) and, under the deterministic
 // executor, for Ms too. Nothing else in the project knows how stacks switch:

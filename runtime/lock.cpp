@@ -1,5 +1,10 @@
 // runtime/lock.cpp — runtime mutex, notes, acquirem/releasem, casgstatus, rwmutex.
-// Go: lock_futex.go, proc.go (acquirem/releasem/casgstatus), rwmutex.go.
+//
+// Follows Go 1.14 src/runtime/lock_futex.go (lock, unlock, notes), runtime1.go (acquirem,
+//   releasem), proc.go (casgstatus), preempt.go (canPreemptM), rwmutex.go.
+// Go's code: Copyright (c) 2009 The Go Authors. All rights reserved. Used under
+// Go's BSD licence (runtime/LICENSE-go); the port: Apache-2.0 (LICENSE, NOTICE).
+// SPDX-License-Identifier: Apache-2.0 AND BSD-3-Clause
 #include "runtime/runtime.h"
 
 namespace gort {

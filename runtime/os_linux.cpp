@@ -1,4 +1,9 @@
 // runtime/os_linux.cpp — LinuxPlatform: pthreads, futex(2), CLOCK_MONOTONIC (Go's os_linux.go).
+//
+// Follows Go 1.14 src/runtime/os_linux.go (newosproc, futexsleep, futexwakeup).
+// Go's code: Copyright (c) 2009 The Go Authors. All rights reserved. Used under
+// Go's BSD licence (runtime/LICENSE-go); the port: Apache-2.0 (LICENSE, NOTICE).
+// SPDX-License-Identifier: Apache-2.0 AND BSD-3-Clause
 #include "runtime/os_linux.h"
 
 #include <linux/futex.h>

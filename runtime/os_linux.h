@@ -1,5 +1,10 @@
 // runtime/os_linux.h — the real platform: Ms are pthreads, futexes are the syscall.
 //
+// Follows Go 1.14 src/runtime/os_linux.go (newosproc, futexsleep, futexwakeup).
+// Go's code: Copyright (c) 2009 The Go Authors. All rights reserved. Used under
+// Go's BSD licence (runtime/LICENSE-go); the port: Apache-2.0 (LICENSE, NOTICE).
+// SPDX-License-Identifier: Apache-2.0 AND BSD-3-Clause
+//
 // LinuxPlatform implements gort::Platform for running gort on real threads
 // (examples, the real-thread stress tests, cross-checking the deterministic
 // executor). It mirrors Go's os_linux.go: newosproc clones a thread with

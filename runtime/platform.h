@@ -1,5 +1,9 @@
 // runtime/platform.h — the seam: everything gort asks of the OS, plus the two hooks.
 //
+// Original to schedfuzz: follows no Go file (its calls are named after Go's OS layer: newosproc,
+// futexsleep, futexwakeup, osyield, nanotime).
+// SPDX-License-Identifier: Apache-2.0
+//
 // The same runtime code runs on two platforms:
 //  * runtime/os_linux.*: the real one. Ms are pthreads, futexes are the
 //    syscall, SyncPoint does nothing (or yields at random in stress mode),

@@ -1,5 +1,10 @@
 // runtime/proc.cpp — the scheduler: Ms, Ps, Gs, LockOSThread, the template thread, handoff.
 //
+// Follows Go 1.14 src/runtime/proc.go; stack.go (newstack's preemption check).
+// Go's code: Copyright (c) 2009 The Go Authors. All rights reserved. Used under
+// Go's BSD licence (runtime/LICENSE-go); the port: Apache-2.0 (LICENSE, NOTICE).
+// SPDX-License-Identifier: Apache-2.0 AND BSD-3-Clause
+//
 // A port of Go 1.14's runtime/proc.go (the parts listed in runtime.h), in
 // Go's order and with Go's names. Read it beside proc.go; comments quoted
 // from Go are marked as such only where they explain a subtle decision.

@@ -1,4 +1,7 @@
 // runtime/run.cpp — runOnLinux: start m0 on a pthread, wait for exitProcess or a timeout.
+//
+// Original to schedfuzz: follows no Go file.
+// SPDX-License-Identifier: Apache-2.0
 #include "runtime/run.h"
 
 #include "runtime/sanitizers.h"

@@ -1,4 +1,7 @@
 // runtime/run.h — run a gort program on real threads and wait for it to finish or report why it cannot.
+//
+// Original to schedfuzz: follows no Go file.
+// SPDX-License-Identifier: Apache-2.0
 #pragma once
 #include <cstdint>
 #include <functional>

@@ -1,5 +1,10 @@
 // runtime/runtime.h — gort: the Go 1.14 scheduler core, ported to C++.
 //
+// Follows Go 1.14 src/runtime/runtime2.go, proc.go, lock_futex.go, rwmutex.go, time.go, stack.go.
+// Go's code: Copyright (c) 2009 The Go Authors. All rights reserved. Used under
+// Go's BSD licence (runtime/LICENSE-go); the port: Apache-2.0 (LICENSE, NOTICE).
+// SPDX-License-Identifier: Apache-2.0 AND BSD-3-Clause
+//
 // This is a line-by-line port of the parts of Go 1.14's runtime/proc.go (and
 // runtime2.go, lock_futex.go, rwmutex.go, the preemption logic of stack.go)
 // that govern M/P/G, LockOSThread, the template thread and the newmHandoff

@@ -1,5 +1,8 @@
 // runtime/sanitizers.h — which sanitizers this translation unit is built with.
 //
+// Original to schedfuzz: follows no Go file.
+// SPDX-License-Identifier: Apache-2.0
+//
 // clang spells it __has_feature(address_sanitizer | thread_sanitizer |
 // memory_sanitizer); gcc 12 defines __SANITIZE_ADDRESS__ / __SANITIZE_THREAD__
 // instead (and has no MemorySanitizer). Everything in gort that must behave

@@ -1,5 +1,8 @@
 // runtime/sites.cpp — the name tables behind runtime/platform.h (Site, Ev).
 //
+// Original to schedfuzz: follows no Go file.
+// SPDX-License-Identifier: Apache-2.0
+//
 // Generated from runtime/sites.def and runtime/events.def with X-macros, so
 // a new site or event needs only its .def line. Out-of-range values (a
 // corrupted trace, a cast from an input byte) map to a fixed "?" entry

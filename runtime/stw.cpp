@@ -1,5 +1,11 @@
 // runtime/stw.cpp — stop-the-world, GOMAXPROCS, ReadMemStats, worldsema, syscalls, throw.
-// Go: proc.go (stopTheWorld*, startTheWorld*, entersyscall*, exitsyscall*), mstats.go, debug.go, sema.go.
+//
+// Follows Go 1.14 src/runtime/proc.go (stopTheWorld*, startTheWorld*, entersyscall*,
+//   exitsyscall*), mstats.go (ReadMemStats), debug.go (GOMAXPROCS), sema.go
+//   (worldsema), panic.go (throw).
+// Go's code: Copyright (c) 2009 The Go Authors. All rights reserved. Used under
+// Go's BSD licence (runtime/LICENSE-go); the port: Apache-2.0 (LICENSE, NOTICE).
+// SPDX-License-Identifier: Apache-2.0 AND BSD-3-Clause
 #include <cstdlib>
 
 #include "runtime/runtime.h"

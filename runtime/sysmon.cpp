@@ -1,5 +1,10 @@
 // runtime/sysmon.cpp — sysmon and retake: the P-less monitor thread (Go 1.14 proc.go).
 //
+// Follows Go 1.14 src/runtime/proc.go (sysmon, retake).
+// Go's code: Copyright (c) 2009 The Go Authors. All rights reserved. Used under
+// Go's BSD licence (runtime/LICENSE-go); the port: Apache-2.0 (LICENSE, NOTICE).
+// SPDX-License-Identifier: Apache-2.0 AND BSD-3-Clause
+//
 // sysmon runs on its own M without a P. Every 20 µs .. 10 ms it retakes Ps
 // stuck in syscalls (handing them to another M) and asks goroutines that
 // have run for more than forcePreemptNS to stop. While the world is stopped

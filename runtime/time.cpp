@@ -1,6 +1,13 @@
 // runtime/time.cpp — per-P timers and time.Sleep (Go 1.14 time.go), reduced
 // to what the scheduler protocol sees.
 //
+// Follows Go 1.14 src/runtime/time.go, proc.go (checkTimers, shouldStealTimers,
+//   wakeNetPoller), netpoll.go (netpollGenericInit), netpoll_epoll.go (netpoll,
+//   netpollBreak).
+// Go's code: Copyright (c) 2009 The Go Authors. All rights reserved. Used under
+// Go's BSD licence (runtime/LICENSE-go); the port: Apache-2.0 (LICENSE, NOTICE).
+// SPDX-License-Identifier: Apache-2.0 AND BSD-3-Clause
+//
 // Go 1.14 moved timers onto the Ps: addtimer puts a timer on the current P's
 // heap, schedule/findrunnable run the due timers of their own P (checkTimers)
 // and steal due timers from Ps that are not running, sysmon starts an M when
