@@ -80,7 +80,7 @@ INSTANTIATE_TEST_SUITE_P(Corpus, FixedRuntimeInput, ::testing::ValuesIn(fixedRun
                            return n;
                          });
 
-TEST(FixedRuntimeInputs, AllThreeArePresent) { EXPECT_EQ(fixedRuntimeInputs().size(), 3u); }
+TEST(FixedRuntimeInputs, AllFourArePresent) { EXPECT_EQ(fixedRuntimeInputs().size(), 4u); }
 
 // Strategies that starve fairness (schedfuzz-explore --switch-prob=0, PCT
 // with a huge expected length) cannot make a verdict on the fixed runtime:

@@ -9,20 +9,26 @@
 //   3. vtime += step_ns; timed waiters whose deadline passed wake, in the
 //      order they went to sleep;
 //   4. while nobody is runnable: if nobody has a deadline      -> kDeadlock
-//      else jump vtime to the earliest deadline and add the jump to
-//      `idle_ns`; idle_ns > stall_ns                           -> kStall
-//      else wake the waiters whose deadline that is;
+//      else jump vtime to the earliest deadline (further once a stall is
+//      suspected, see below) and add the jump to `idle_ns`; wake the
+//      waiters whose deadline has come; a proved stall         -> kStall
 //   5. the Chooser picks a runnable thread; if it is not the running one,
 //      switch to the fiber that thread is on.
 //
 // Progress, for the stall rule, is a futexwakeup that woke somebody, a thread
 // start or a thread exit, or the program reporting a completed op
 // (noteProgress: a goroutine that sleeps in long system calls wakes nobody,
-// yet it is not hung): each resets idle_ns to 0. So a thread that keeps
-// waking from timed waits while everybody else sleeps untimed (Go's
-// stopTheWorld polling every 100 us for a P that was leaked, #38931) is a
-// stall after stall_ns of virtual time; a program whose threads sleep with
-// timeouts but still wake each other is not.
+// yet it is not hung): each resets idle_ns to 0. A thread that keeps waking
+// from timed waits while everybody else sleeps untimed (Go's stopTheWorld
+// polling every 100 us for a P that was leaked, #38931) is suspected after
+// stall_ns (20 ms) of idle time without progress. From then on each idle
+// jump at least doubles idle_ns (waking late is legal: the OS may
+// deschedule a thread), and the stall is proved once idle_ns exceeds
+// livelock_ns (61 s, longer than any finite wait of gort: sysmon's 60 s
+// sleep) and livelock_rounds more jumps, each past every deadline, woke
+// every timed waiter without progress. A program whose threads sleep with
+// timeouts but still wake each other is not a stall; neither is a timer
+// that only sysmon's 60 s sleep will notice (sysmon's wake-up is progress).
 //
 // Determinism. No wall clock, no randomness here, no iteration over
 // pointer-keyed containers: threads live in a vector indexed by id, the
@@ -199,6 +205,7 @@ struct SimPlatform::Impl {
   int64_t vtime = 0;
   int64_t next_deadline = kNever;   // earliest deadline in waitq; kNever if no timed waiter
   int64_t idle_ns = 0;              // virtual time jumped over since the last progress
+  uint32_t stall_rounds_over = 0;   // idle jumps with idle_ns > livelock_ns since the last progress
   // Quiet mode (executor.h): points and virtual time since the last program
   // progress, the fair rotation's state, and the rounds completed since the
   // quiet time passed livelock_ns.
@@ -210,6 +217,7 @@ struct SimPlatform::Impl {
   uint64_t quiet_rounds = 0;        // fair rounds in this quiet stretch
   uint64_t last_progress_step = 0;
   bool round_ended = false;         // fairChoice's rotation wrapped: endRound() is due
+  bool idle_seen = false;           // nothing was runnable at some point of this fair round
   bool started = false;
   RunResult result;
   // ThreadSanitizer no-sync mode (see the file comment).
@@ -319,21 +327,25 @@ struct SimPlatform::Impl {
   // Program progress: an op completed, a thread started or exited. Ends
   // quiet mode (and is progress for the stall rule too).
   void progress() {
-    idle_ns = 0;
-    if (quiet_points >= opts.quiet_window) {
-      const int64_t q = vtime - quiet_start;
-      if (q > result.max_quiet_ns) {
-        result.max_quiet_ns = q;
-        result.max_quiet_end_step = step;
-      }
+    resetIdle();
+    const int64_t q = vtime - quiet_start;
+    if (q > result.max_quiet_ns) {
+      result.max_quiet_ns = q;
+      result.max_quiet_end_step = step;
     }
     quiet_points = 0;
     quiet_start = vtime;
     slice_used = 0;
     slice_thread = -1;
+    idle_seen = false;
     rounds_over = 0;
     quiet_rounds = 0;
     last_progress_step = step;
+  }
+
+  void resetIdle() {
+    idle_ns = 0;
+    stall_rounds_over = 0;
   }
 
   int64_t latestDeadline() const {
@@ -346,6 +358,7 @@ struct SimPlatform::Impl {
   // each. At the end of a round (the rotation wraps, or a lone thread's slice
   // ends), let time pass and check for a livelock.
   int fairChoice(const ChoicePoint& cp) {
+    round_ended = false;
     if (cp.current >= 0 && cp.current == slice_thread && slice_used < opts.quiet_slice) {
       slice_used++;
       return cp.current;
@@ -365,6 +378,13 @@ struct SimPlatform::Impl {
 
   void endRound() {
     quiet_rounds++;
+    // A round in which nobody was runnable for a while is not a spin: time
+    // passed through idle jumps, and the stall rule judges it (a thread that
+    // sleeps and wakes on timeouts is not livelocked, it is stalled or slow).
+    if (idle_seen) {
+      idle_seen = false;
+      return;
+    }
     const int64_t q = std::max(vtime - quiet_start, opts.step_ns);
     const bool over = q > opts.livelock_ns;
     if (over && ++rounds_over > opts.livelock_rounds) concludeLivelock();
@@ -481,9 +501,20 @@ struct SimPlatform::Impl {
     if (vtime >= next_deadline) wakeTimedOut();
     while (runnable.empty()) {
       if (next_deadline == kNever) concludeDeadlock();
-      idle_ns += next_deadline - vtime;
-      vtime = next_deadline;
-      if (idle_ns > opts.stall_ns) concludeStall();
+      idle_seen = true;
+      int64_t target = next_deadline;
+      if (idle_ns > opts.stall_ns) {  // a stall is suspected: let time pass, prove it
+        const bool over = idle_ns > opts.livelock_ns;
+        if (over && ++stall_rounds_over > opts.livelock_rounds) concludeStall();
+        if (over) {
+          target = std::max(vtime + std::max<int64_t>(opts.step_ns, opts.livelock_ns / std::max<uint32_t>(1, opts.livelock_rounds)),
+                            latestDeadline());
+        } else {
+          target = std::max(target, vtime + idle_ns);
+        }
+      }
+      idle_ns += target - vtime;
+      vtime = target;
       wakeTimedOut();
     }
     const Thread& t = threads[cur];
@@ -566,11 +597,11 @@ struct SimPlatform::Impl {
   }
 
   [[noreturn]] void concludeStall() {
-    char msg[240];
+    char msg[320];
     int n = std::snprintf(msg, sizeof msg,
-                          "stall: %" PRId64 " ns of virtual time without progress (limit %" PRId64
-                          " ns), only timed wakeups; timed waiters:",
-                          idle_ns, opts.stall_ns);
+                          "stall: %" PRId64 " ms of virtual time without progress, only timed wakeups (suspected after %" PRId64
+                          " ms; then %u rounds past %" PRId64 " ms in which every timed waiter woke); timed waiters:",
+                          idle_ns / 1000000, opts.stall_ns / 1000000, opts.livelock_rounds, opts.livelock_ns / 1000000);
     for (size_t tid = 0; tid < threads.size(); tid++) {
       if (threads[tid].state != TState::kBlocked || threads[tid].deadline < 0 || n >= int(sizeof msg)) continue;
       n += std::snprintf(msg + n, sizeof msg - n, " T%zu", tid);
@@ -725,7 +756,7 @@ void SimPlatform::futexwakeup(std::atomic<uint32_t>* addr, uint32_t cnt) {
     const std::atomic<uint32_t>* a = addr;
     if (im.wakeWhere([a](const Impl::Thread& t) { return t.waddr == a; }, cnt, im.cur) > 0) {
       if (im.opts.wake_is_progress) im.progress();
-      else im.idle_ns = 0;  // progress for the stall rule only
+      else im.resetIdle();  // progress for the stall rule only
     }
   }
   im.reschedule();

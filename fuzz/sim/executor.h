@@ -26,11 +26,13 @@
 //
 // Hang verdicts (DESIGN.md "fuzz/sim"). Each is a proof, not a timeout:
 //  * deadlock: no thread runnable and none in a timed wait;
-//  * stall:    nothing runnable, and time has had to jump forward over more
-//              than stall_ns since the last progress (a futex wake that woke
-//              somebody, a thread start or exit, an op completed) — e.g. the
+//  * stall:    nothing runnable, and time has had to jump forward with no
+//              progress (a futex wake that woke somebody, a thread start or
+//              exit, an op completed) for more than livelock_ns, then for
+//              livelock_rounds more jumps past every deadline — e.g. the
 //              stop-the-world loop waking every 100 us while the P it waits
-//              for is leaked;
+//              for is leaked. Suspected after stall_ns, from when the idle
+//              jumps at least double (executor.cpp);
 //  * livelock: threads kept running, but no op of the program completed
 //              (noteProgress), no thread started or exited, for more than
 //              livelock_ns of virtual time, and after that every runnable
@@ -49,7 +51,9 @@
 //    quiet_slice consecutive points each (the Chooser is told with
 //    onForced and not asked), so no strategy can starve a thread into a
 //    false verdict;
-//  * time: at the end of every round (the rotation wraps) virtual time jumps
+//  * time: at the end of every round (the rotation wraps) in which some
+//    thread stayed runnable throughout (a round with an idle moment is left
+//    to the stall rule, whose idle jumps already let time pass) virtual time jumps
 //    to max(the earliest deadline, now + the quiet time so far): the quiet
 //    time at least doubles per round and every timed waiter due by then
 //    wakes; once the quiet time exceeds livelock_ns, every round jumps just
@@ -103,7 +107,7 @@ bool defaultTsanNoSync();
 struct SimOptions {
   uint64_t step_budget = 200000;   // scheduling points before a budget verdict
   int64_t step_ns = 100;           // virtual time per scheduling point
-  int64_t stall_ns = 20'000'000;   // idle time jumps without progress before a stall verdict
+  int64_t stall_ns = 20'000'000;   // idle time without progress before a stall is suspected
   // Quiet mode (file comment): points without program progress before the
   // executor enforces fairness and lets time pass; points per thread per
   // fair round.
@@ -172,10 +176,10 @@ struct RunResult {
   std::string dump;     // every thread (what it waits on, at which site) + the runtime's dump
   uint64_t steps = 0;
   int64_t vtime = 0;
-  // Latency: the longest quiet stretch (virtual ns without program progress
-  // while threads ran or slept) that ended in progress, and the step where
-  // it ended. Not a finding by itself: Go 1.14 has such waits (sysmon's 60 s
-  // sleep while a goroutine spins). 0 if quiet mode never started.
+  // Latency: the longest stretch of virtual time without program progress
+  // (see noteProgress; while threads ran or slept) that ended in progress,
+  // and the step where it ended. Not a finding by itself: Go 1.14 has such
+  // waits (sysmon's 60 s sleep while a goroutine spins or a timer waits).
   int64_t max_quiet_ns = 0;
   uint64_t max_quiet_end_step = 0;
 };
