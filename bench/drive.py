@@ -19,7 +19,6 @@ second.
 """
 import argparse
 import concurrent.futures
-import configparser
 import json
 import os
 import re
@@ -29,6 +28,9 @@ import subprocess
 import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts"))
+import fuzz_options  # noqa: E402  the one .options reader (scripts/fuzz_options.py)
 
 BUGS = ["issue38931", "issue28979", "issue20395", "issue20676", "issue20458", "asyncpreemptoff", "issue6070", "issue40368"]
 # Bugs the lockosthread alphabet (lock unlock gosched newm stw exit spin) can express.
@@ -86,19 +88,9 @@ def read(path):
 
 def fuzzer_options(src, target):
     """The [libfuzzer] section of fuzz/targets/<target>.options as -key=value flags (dict
-    resolved to the shared dictionary in the source tree, as scripts/fuzz.sh does)."""
-    path = os.path.join(src, "fuzz", "targets", target + ".options")
-    flags = []
-    cp = configparser.ConfigParser()
-    if os.path.exists(path):
-        cp.read(path)
-    if cp.has_section("libfuzzer"):
-        for k, v in cp.items("libfuzzer"):
-            if k == "dict":
-                d = os.path.join(src, "fuzz", target + ".dict")
-                v = d if os.path.exists(d) else os.path.join(src, "fuzz", "schedfuzz.dict")
-            flags.append("-%s=%s" % (k, v))
-    return flags
+    resolved to the dictionary in the source tree, as scripts/fuzz.sh does): the shared
+    reader, scripts/fuzz_options.py."""
+    return fuzz_options.target_flags(src, target, dict_mode="repo")
 
 
 STATUS_RE = re.compile(r"^#(\d+)\s+(\w+)\s.*?exec/s: (\d+)(?:\s+rss: (\d+)Mb)?", re.M)
@@ -514,15 +506,7 @@ def parse_compare_config(src, text):
 def options_flags(src, target, path):
     if not path:
         return fuzzer_options(src, target)
-    flags = []
-    cp = configparser.ConfigParser()
-    cp.read(path)
-    for k, v in (cp.items("libfuzzer") if cp.has_section("libfuzzer") else []):
-        if k == "dict":
-            d = os.path.join(src, "fuzz", target + ".dict")
-            v = d if os.path.exists(d) else os.path.join(src, "fuzz", "schedfuzz.dict")
-        flags.append("-%s=%s" % (k, v))
-    return flags
+    return fuzz_options.libfuzzer_flags(path, "repo", src, target)
 
 
 def run_to_report(cmd, log_path, env):

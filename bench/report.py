@@ -13,6 +13,7 @@ import json
 import math
 import os
 import re
+import statistics
 import subprocess
 import sys
 
@@ -65,7 +66,12 @@ def nearest_rank(values, q):
 
 
 def median(values):
-    return nearest_rank(values, 0.5)
+    """The standard library's low median (statistics.median_low), or None for no values.
+    For an even count it is the lower middle value, not the mean of the two: a median
+    number of executions stays a count that some run actually needed, a cell where half
+    the seeds missed (inf) still shows the last seed that found the bug, and it is the
+    nearest-rank median every published figure (REPORT.md, README) was computed with."""
+    return statistics.median_low(values) if values else None
 
 
 def wilson(k, n, z=1.96):

@@ -85,7 +85,13 @@ PY
 
 # ---- dependencies and builds ---------------------------------------------------------------------
 source scripts/deps.sh
-ensure_deps clang-14 libclang-rt-14-dev cmake ninja-build libbenchmark-dev python3
+ensure_deps clang-14 libclang-rt-14-dev cmake ninja-build libbenchmark-dev python3 python3-matplotlib
+# The plots (bench/svgplot.py) need matplotlib: Debian's python3 has it from python3-matplotlib;
+# a python3 earlier on PATH (pyenv, a venv) may not, so the report step falls back to Debian's.
+PY_PLOT=python3
+if ! python3 -c 'import matplotlib' 2>/dev/null && /usr/bin/python3 -c 'import matplotlib' 2>/dev/null; then
+  PY_PLOT=/usr/bin/python3
+fi
 have_perf=1
 command -v perf >/dev/null && perf stat -e cpu-clock true >/dev/null 2>&1 || { ensure_deps linux-perf || true; }
 command -v perf >/dev/null && perf stat -e cpu-clock true >/dev/null 2>&1 || have_perf=0
@@ -178,5 +184,5 @@ m["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
 m["wall_minutes"] = (time.time() - float(sys.argv[2])) / 60
 json.dump(m, open(sys.argv[1], "w"), indent=1)
 PY
-step python3 bench/report.py --results "$RESULTS" --out bench/REPORT.md --build-dirs build-h7-rel build-h7-fuzz build-h7-fuzz-cmp
+step "$PY_PLOT" bench/report.py --results "$RESULTS" --out bench/REPORT.md --build-dirs build-h7-rel build-h7-fuzz build-h7-fuzz-cmp
 echo "wrote bench/REPORT.md ($(ls bench/*.svg | wc -l) plots) in $(( ($(date +%s) - t_start) / 60 )) min"

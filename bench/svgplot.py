@@ -1,25 +1,32 @@
-"""bench/svgplot.py — the few plots REPORT.md needs, written as plain SVG (no matplotlib).
+"""bench/svgplot.py — the few plots REPORT.md needs, drawn with matplotlib and returned as SVG text.
 
 Three kinds: step CDFs on a log x axis (small multiples), grouped horizontal bars, and
-time series. Each function returns the SVG text of one figure.
+time series. Each function returns the SVG text of one figure, so bench/report.py
+writes it where it wants. matplotlib (Debian python3-matplotlib) is installed by
+bench/run.sh when missing; the test suite does not need it.
+
+The SVG is reproducible: the same data gives the same bytes (no date in the
+metadata, a fixed hash salt for element ids), so a regenerated plot only shows
+up in a diff when its data changed.
 """
+import io
 import math
-from xml.sax.saxutils import escape
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display; before pyplot is imported
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
-DASHES = ["", "6,3", "2,2", "8,3,2,3", "", "4,4", "1,3", ""]
-FONT = 'font-family="DejaVu Sans, Arial, sans-serif"'
+DASHES = ["-", "--", ":", "-.", "-", (0, (4, 4)), (0, (1, 3)), "-"]
 
-
-def _svg(w, h, body):
-    return ('<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" %s>\n'
-            '<rect width="100%%" height="100%%" fill="white"/>\n%s\n</svg>\n' % (w, h, w, h, FONT, "\n".join(body)))
-
-
-def _text(x, y, s, size=11, anchor="start", weight="normal", color="#222", rotate=None):
-    tr = ' transform="rotate(%d %.1f %.1f)"' % (rotate, x, y) if rotate else ""
-    return '<text x="%.1f" y="%.1f" font-size="%d" text-anchor="%s" font-weight="%s" fill="%s"%s>%s</text>' % (
-        x, y, size, anchor, weight, color, tr, escape(str(s)))
+plt.rcParams.update({
+    "svg.hashsalt": "schedfuzz-bench",
+    "svg.fonttype": "none",  # text stays text (searchable, small)
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+})
 
 
 def _fmt(v):
@@ -27,9 +34,14 @@ def _fmt(v):
         return "%gM" % (v / 1e6)
     if v >= 1e3:
         return "%gk" % (v / 1e3)
-    if v >= 1:
-        return "%g" % v
     return "%g" % v
+
+
+def _svg(fig):
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
 
 
 def cdf_panels(panels, series_names, title, xlabel, path_note=None, cols=3, pw=330, ph=230):
@@ -37,159 +49,101 @@ def cdf_panels(panels, series_names, title, xlabel, path_note=None, cols=3, pw=3
 
     panels: list of (panel_title, {series_name: (values, n_total)}), where values are the
     finite results (found) and n_total counts every run, so misses keep the curve below 1.
+    pw, ph: the size of one panel in pixels (at 100 dpi).
     """
-    rows = math.ceil(len(panels) / cols)
-    lcols = 3
-    legend_h = 22 * math.ceil(len(series_names) / lcols) + 10
-    W, H = cols * pw + 20, rows * ph + 50 + legend_h
-    body = [_text(W / 2, 22, title, 15, "middle", "bold")]
-    # Legend.
-    for i, name in enumerate(series_names):
-        lx = 20 + (i % lcols) * ((W - 40) / lcols)
-        ly = 42 + 22 * (i // lcols)
-        body.append('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="2.5" stroke-dasharray="%s"/>'
-                    % (lx, ly - 4, lx + 28, ly - 4, PALETTE[i % 8], DASHES[i % 8]))
-        body.append(_text(lx + 34, ly, name, 12))
-    top0 = 40 + legend_h
-    # Common x range over every panel.
-    allv = [v for _, ser in panels for vals, _ in ser.values() for v in vals if v > 0]
+    rows = max(1, math.ceil(len(panels) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * pw / 100, rows * ph / 100 + 0.9), squeeze=False,
+                             sharex=True, sharey=True)
+    allv = [v for _, ser in panels for vals, _ in ser.values() for v in vals if v is not None and v > 0]
     lo = 10 ** math.floor(math.log10(min(allv))) if allv else 1
     hi = 10 ** math.ceil(math.log10(max(allv))) if allv else 10
     if hi <= lo:
         hi = lo * 10
-    for pi, (ptitle, ser) in enumerate(panels):
-        ox = 10 + (pi % cols) * pw
-        oy = top0 + (pi // cols) * ph
-        x0, x1, y0, y1 = ox + 48, ox + pw - 12, oy + ph - 38, oy + 22
-        body.append(_text((x0 + x1) / 2, oy + 14, ptitle, 12, "middle", "bold"))
-        body.append('<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="none" stroke="#999"/>'
-                    % (x0, y1, x1 - x0, y0 - y1))
-
-        def X(v):
-            v = max(v, lo)
-            return x0 + (math.log10(v) - math.log10(lo)) / (math.log10(hi) - math.log10(lo)) * (x1 - x0)
-
-        def Y(f):
-            return y0 - f * (y0 - y1)
-
-        d = math.floor(math.log10(lo))
-        while 10 ** d <= hi * 1.0001:
-            xv = X(10 ** d)
-            body.append('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#eee"/>' % (xv, y0, xv, y1))
-            body.append(_text(xv, y0 + 13, _fmt(10 ** d), 9, "middle"))
-            d += 1
-        for f in (0, 0.5, 1):
-            body.append('<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#eee"/>' % (x0, Y(f), x1, Y(f)))
-            body.append(_text(x0 - 4, Y(f) + 3, "%g" % f, 9, "end"))
-        body.append(_text((x0 + x1) / 2, y0 + 27, xlabel, 10, "middle"))
+    handles = {}
+    for pi in range(rows * cols):
+        ax = axes[pi // cols][pi % cols]
+        if pi >= len(panels):
+            ax.set_visible(False)
+            continue
+        ptitle, ser = panels[pi]
+        ax.set_title(ptitle, fontsize=10, fontweight="bold")
+        ax.set_xscale("log")
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(0, 1.02)
+        ax.set_yticks([0, 0.5, 1])
+        ax.grid(True, color="#eee")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _fmt(v)))
+        ax.set_xlabel(xlabel, fontsize=8)
         for si, name in enumerate(series_names):
             if name not in ser:
                 continue
             vals, n = ser[name]
             if n == 0:
                 continue
-            vals = sorted(v for v in vals if v is not None)
-            pts = [(X(lo), Y(0))]
-            for k, v in enumerate(vals):
-                pts.append((X(v), Y(k / n)))
-                pts.append((X(v), Y((k + 1) / n)))
-            pts.append((x1, Y(len(vals) / n)))
-            body.append('<polyline fill="none" stroke="%s" stroke-width="2" stroke-dasharray="%s" points="%s"/>' % (
-                PALETTE[si % 8], DASHES[si % 8], " ".join("%.1f,%.1f" % p for p in pts)))
+            vals = sorted(max(v, lo) for v in vals if v is not None)
+            xs = [lo] + vals + [hi]
+            ys = [0] + [(k + 1) / n for k in range(len(vals))] + [len(vals) / n]
+            (line,) = ax.step(xs, ys, where="post", color=PALETTE[si % 8], linestyle=DASHES[si % 8], linewidth=1.8)
+            handles[name] = line
+    names = [n for n in series_names if n in handles]
+    fig.legend([handles[n] for n in names], names, loc="upper center", ncol=3, frameon=False,
+               bbox_to_anchor=(0.5, 1.0 - 0.02 / rows))
+    fig.suptitle(title, fontsize=12, fontweight="bold", y=1.0 + 0.12 / rows)
     if path_note:
-        body.append(_text(10, H - 6, path_note, 9, color="#666"))
-    return _svg(W, H, body)
+        fig.text(0.01, -0.02, path_note, fontsize=8, color="#666")
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.15 / rows))
+    return _svg(fig)
 
 
 def hbars(groups, series_names, title, xlabel, value_fmt="%.0f", w=760):
     """Grouped horizontal bars. groups: list of (group_label, {series: value or None})."""
-    bar_h, gap = 18, 14
-    n_series = len(series_names)
-    H = 60 + len(groups) * (n_series * bar_h + gap) + 30
-    x0, x1 = 190, w - 90
+    n = len(series_names)
+    bar = 0.8 / max(n, 1)
+    fig, ax = plt.subplots(figsize=(w / 100, 0.9 + len(groups) * (n * 0.22 + 0.2)))
     vmax = max([v for _, g in groups for v in g.values() if v] + [1])
-    legend_rows = math.ceil(n_series / 2)
-    H += 18 * (legend_rows - 1)
-    body = [_text(w / 2, 22, title, 15, "middle", "bold")]
-    for i, name in enumerate(series_names):
-        lx, ly = 40 + (i % 2) * 330, 32 + 18 * (i // 2)
-        body.append('<rect x="%d" y="%d" width="12" height="12" fill="%s"/>' % (lx, ly, PALETTE[i % 8]))
-        body.append(_text(lx + 16, ly + 11, name, 11))
-    y = 40 + 18 * legend_rows
-    for label, g in groups:
-        body.append(_text(x0 - 8, y + n_series * bar_h / 2 + 4, label, 12, "end"))
-        for i, name in enumerate(series_names):
+    for gi, (_, g) in enumerate(groups):
+        for si, name in enumerate(series_names):
             v = g.get(name)
-            if v:
-                bw = v / vmax * (x1 - x0)
-                body.append('<rect x="%d" y="%.1f" width="%.1f" height="%d" fill="%s"/>' % (
-                    x0, y, bw, bar_h - 3, PALETTE[i % 8]))
-                body.append(_text(x0 + bw + 4, y + bar_h - 6, value_fmt % v, 10))
-            y += bar_h
-        y += gap
-    body.append('<line x1="%d" y1="%d" x2="%d" y2="%.1f" stroke="#444"/>' % (x0, 37 + 18 * legend_rows, x0, y - gap + 2))
-    body.append(_text((x0 + x1) / 2, y + 14, xlabel, 11, "middle"))
-    return _svg(w, H, body)
+            if not v:
+                continue
+            y = gi + (si - (n - 1) / 2) * bar
+            ax.barh(y, v, height=bar * 0.9, color=PALETTE[si % 8])
+            ax.text(v + vmax * 0.01, y, value_fmt % v, va="center", fontsize=8)
+    ax.set_yticks(range(len(groups)))
+    ax.set_yticklabels([label for label, _ in groups])
+    ax.invert_yaxis()
+    ax.set_xlim(0, vmax * 1.15)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title, fontsize=12, fontweight="bold")
+    ax.grid(True, axis="x", color="#eee")
+    ax.set_axisbelow(True)
+    # One legend entry per series, in series order.
+    patches = [plt.Rectangle((0, 0), 1, 1, color=PALETTE[i % 8]) for i in range(n)]
+    ax.legend(patches, series_names, ncol=2, fontsize=8, frameon=False, loc="upper center",
+              bbox_to_anchor=(0.5, -0.12 - 0.02 * n))
+    return _svg(fig)
 
 
 def timeseries(series, title, xlabel, ylabel, w=760, h=340, ymin=0, markers=None):
     """series: list of (name, [(x, y), ...]); markers: list of (name, [(x, y)]) drawn as dots."""
-    n_legend = len(series) + len(markers or [])
-    h += 18 * (n_legend - 1)
-    x0, x1, y0, y1 = 70, w - 20, h - 50, 42 + 18 * n_legend
-    allp = [p for _, pts in series for p in pts] + [p for _, pts in (markers or []) for p in pts]
-    xmax = max([p[0] for p in allp] + [1])
-    ymax = max([p[1] for p in allp] + [1]) * 1.15
-    body = [_text(w / 2, 22, title, 15, "middle", "bold")]
-
-    def X(v):
-        return x0 + v / xmax * (x1 - x0)
-
-    def Y(v):
-        return y0 - (v - ymin) / (ymax - ymin) * (y0 - y1)
-
-    body.append('<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#999"/>' % (x0, y1, x1 - x0, y0 - y1))
-    step = _nice(ymax - ymin)
-    v = ymin
-    while v <= ymax:
-        body.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#eee"/>' % (x0, Y(v), x1, Y(v)))
-        body.append(_text(x0 - 4, Y(v) + 3, "%g" % v, 10, "end"))
-        v += step
-    xs = _nice(xmax)
-    v = 0
-    while v <= xmax:
-        body.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#eee"/>' % (X(v), y0, X(v), y1))
-        body.append(_text(X(v), y0 + 14, "%g" % v, 10, "middle"))
-        v += xs
-    body.append(_text((x0 + x1) / 2, y0 + 32, xlabel, 11, "middle"))
-    body.append(_text(16, (y0 + y1) / 2, ylabel, 11, "middle", rotate=-90))
-    legend = []
-    for i, (name, pts) in enumerate(series):
+    fig, ax = plt.subplots(figsize=(w / 100, h / 100))
+    i = 0
+    for name, pts in series:
         if pts:
-            body.append('<polyline fill="none" stroke="%s" stroke-width="2" stroke-dasharray="%s" points="%s"/>' % (
-                PALETTE[i % 8], DASHES[i % 8], " ".join("%.1f,%.1f" % (X(a), Y(b)) for a, b in pts)))
-        legend.append((name, PALETTE[i % 8], "line"))
-    for j, (name, pts) in enumerate(markers or []):
-        c = PALETTE[(len(series) + j) % 8]
-        for a, b in pts:
-            body.append('<circle cx="%.1f" cy="%.1f" r="2.5" fill="%s"/>' % (X(a), Y(b), c))
-        legend.append((name, c, "dot"))
-    for i, (name, c, kind) in enumerate(legend):
-        lx, ly = x0 + 10, 44 + 18 * i
-        if kind == "line":
-            body.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="2.5"/>' % (lx, ly - 4, lx + 24, ly - 4, c))
-        else:
-            body.append('<circle cx="%d" cy="%d" r="3" fill="%s"/>' % (lx + 12, ly - 4, c))
-        body.append(_text(lx + 30, ly, name, 11))
-    return _svg(w, h, body)
-
-
-def _nice(span):
-    if span <= 0:
-        return 1
-    raw = span / 6
-    mag = 10 ** math.floor(math.log10(raw))
-    for m in (1, 2, 5, 10):
-        if raw <= m * mag:
-            return m * mag
-    return 10 * mag
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], color=PALETTE[i % 8], linewidth=1.6, label=name)
+        i += 1
+    for name, pts in markers or []:
+        if pts:
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], "o", markersize=3, color=PALETTE[i % 8], label=name)
+        i += 1
+    allp = [p for _, pts in series for p in pts] + [p for _, pts in (markers or []) for p in pts]
+    ymax = max([p[1] for p in allp] + [1]) * 1.15
+    ax.set_ylim(ymin, ymax)
+    ax.set_xlim(0, max([p[0] for p in allp] + [1]))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=12, fontweight="bold")
+    ax.grid(True, color="#eee")
+    if allp:
+        ax.legend(fontsize=8, frameon=False, loc="lower right")
+    return _svg(fig)

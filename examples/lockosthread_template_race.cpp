@@ -9,7 +9,7 @@
 // (about 1% of runs on a 2-core machine); after --timeout-ms it prints "HANG"
 // and the runtime's state, and exits 1.
 //
-//   lockosthread_template_race [--bugs=issue38931] [--timeout-ms=N] [--stress] [--runs=N]
+//   lockosthread_template_race [--bugs=issue38931] [--timeout-ms=N] [--stress] [--runs=N] [--help]
 //
 // --runs=N forks one child per run (a hung run's threads cannot be stopped,
 // exactly as in Go's test) and prints how many hung.
@@ -86,44 +86,69 @@ int runMany(const gort::Config& cfg, const gort::LinuxPlatform::Options& opts, i
   return hangs == 0 ? 0 : 1;
 }
 
+const char kUsage[] =
+    "usage: %s [--bugs=LIST] [--timeout-ms=N] [--stress] [--runs=N]\n"
+    "  Go's testprog LockOSThreadTemplateThreadRace on real threads; prints OK, or HANG and the\n"
+    "  runtime's state.\n"
+    "  --bugs=LIST      bug switches to re-introduce, e.g. issue38931 (default: none, the fixed runtime)\n"
+    "  --timeout-ms=N   a run that has not finished after N ms is a hang; 1..86400000 (a day) [2000]\n"
+    "  --stress         yield at random in SyncPoint, to shake the interleavings\n"
+    "  --runs=N         N runs, one forked child each; prints how many hung; 1..1000000\n"
+    "  --help           print this and exit\n"
+    "exit status: 0 every run finished, 1 some run hung, 2 usage error.\n";
+
+// A decimal integer in [lo, hi]: digits only, no sign, no overflow.
+bool parseRange(const char* s, long long lo, long long hi, long long& out) {
+  if (*s == '\0') return false;
+  long long v = 0;
+  for (const char* p = s; *p; p++) {
+    if (*p < '0' || *p > '9') return false;
+    if (v > (hi - (*p - '0')) / 10) return false;  // v * 10 + digit would pass hi
+    v = v * 10 + (*p - '0');
+  }
+  if (v < lo) return false;
+  out = v;
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   gort::Config cfg;
   gort::LinuxPlatform::Options opts;
-  int64_t timeout_ms = 2000;
-  int runs = 0;
+  long long timeout_ms = 2000;
+  long long runs = 0;
   for (int i = 1; i < argc; i++) {
     const char* a = argv[i];
     std::string err;
-    if (strncmp(a, "--bugs=", 7) == 0) {
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      printf(kUsage, argv[0]);
+      return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 2;
+    } else if (strncmp(a, "--bugs=", 7) == 0) {
       if (!gort::parseBugs(a + 7, cfg.bugs, err)) {
         fprintf(stderr, "%s: argument %d (%s): %s\n", argv[0], i, a, err.c_str());
         return 2;
       }
     } else if (strncmp(a, "--timeout-ms=", 13) == 0) {
-      char* end;
-      timeout_ms = strtoll(a + 13, &end, 10);
-      if (*end || timeout_ms <= 0) {
-        fprintf(stderr, "%s: argument %d (%s): expected a positive number of milliseconds\n", argv[0], i, a);
+      if (!parseRange(a + 13, 1, 86'400'000, timeout_ms)) {
+        fprintf(stderr, "%s: argument %d (--timeout-ms): expected milliseconds 1..86400000 (a day), found '%.40s'\n",
+                argv[0], i, a + 13);
         return 2;
       }
     } else if (strncmp(a, "--runs=", 7) == 0) {
-      char* end;
-      runs = static_cast<int>(strtol(a + 7, &end, 10));
-      if (*end || runs <= 0) {
-        fprintf(stderr, "%s: argument %d (%s): expected a positive number of runs\n", argv[0], i, a);
+      if (!parseRange(a + 7, 1, 1'000'000, runs)) {
+        fprintf(stderr, "%s: argument %d (--runs): expected a number of runs 1..1000000, found '%.40s'\n", argv[0], i,
+                a + 7);
         return 2;
       }
     } else if (strcmp(a, "--stress") == 0) {
       opts.stress = true;
     } else {
-      fprintf(stderr, "usage: %s [--bugs=issue38931] [--timeout-ms=N] [--stress] [--runs=N]\n  unknown argument %d: %s\n",
-              argv[0], i, a);
+      fprintf(stderr, "%s: argument %d: unknown argument '%.40s' (see --help)\n", argv[0], i, a);
       return 2;
     }
   }
-  int rc = runs > 0 ? runMany(cfg, opts, timeout_ms, runs) : runOnce(cfg, opts, timeout_ms);
+  int rc = runs > 0 ? runMany(cfg, opts, timeout_ms, static_cast<int>(runs)) : runOnce(cfg, opts, timeout_ms);
   fflush(stdout);
   _exit(rc);  // the runtime's threads are still around: leave without running destructors
 }

@@ -3,6 +3,8 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <cctype>
+#include <cstdio>
 #include <cstring>
 
 #include "fuzz/trace.h"
@@ -286,8 +288,40 @@ bool configFromEnv(RunConfig& cfg, std::string& error) {
       return false;
     }
   }
-  if (const char* s = std::getenv("SCHEDFUZZ_STRICT")) cfg.detectors.strict = std::strcmp(s, "0") != 0 && *s;
-  if (const char* s = std::getenv("SCHEDFUZZ_NO_INVARIANTS")) cfg.detectors.invariants = !(*s && std::strcmp(s, "0") != 0);
+  // Boolean variables: 1/0, true/false, yes/no, on/off in any case; unset or
+  // empty leaves the default. Anything else is an error, never a guess: a
+  // typo must not silently turn a check off.
+  auto boolEnv = [&error](const char* name, bool& value) {
+    const char* s = std::getenv(name);
+    if (s == nullptr || *s == '\0') return true;
+    std::string v;
+    for (const char* c = s; *c; c++) v += static_cast<char>(std::tolower(static_cast<unsigned char>(*c)));
+    if (v == "1" || v == "true" || v == "yes" || v == "on") {
+      value = true;
+    } else if (v == "0" || v == "false" || v == "no" || v == "off") {
+      value = false;
+    } else {
+      std::string shown;
+      for (const char* c = s; *c && shown.size() < 40; c++) {
+        const unsigned char ch = static_cast<unsigned char>(*c);
+        if (ch >= 0x20 && ch < 0x7f && ch != '\\') {
+          shown += static_cast<char>(ch);
+        } else {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\x%02x", ch);
+          shown += buf;
+        }
+      }
+      if (std::strlen(s) > 40) shown += "...";
+      error = std::string(name) + "='" + shown + "': expected 1, 0, true, false, yes, no, on or off (or empty for unset)";
+      return false;
+    }
+    return true;
+  };
+  bool strict = cfg.detectors.strict, no_invariants = !cfg.detectors.invariants;
+  if (!boolEnv("SCHEDFUZZ_STRICT", strict) || !boolEnv("SCHEDFUZZ_NO_INVARIANTS", no_invariants)) return false;
+  cfg.detectors.strict = strict;
+  cfg.detectors.invariants = !no_invariants;
   return true;
 }
 

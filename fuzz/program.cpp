@@ -340,8 +340,12 @@ struct ParseError {
 
 std::string describe(const Token& t) {
   if (t.kind == Token::Kind::kEnd) return "end of line";
-  return "'" + std::string(t.text) + "'";
+  return quoteToken(t.text);
 }
+
+bool isBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
+
+constexpr std::string_view kBom = "\xEF\xBB\xBF";
 
 // A line-at-a-time recursive-descent parser. No exceptions (fuzz builds may
 // use -fno-exceptions): every step returns false after fail() recorded the
@@ -355,7 +359,10 @@ class Parser {
     bool saw_gomaxprocs = false;
     bool saw_walk = false;
     bool saw_choices = false;
+    bool saw_content = false;  // a non-blank line was seen (the version line must be the first)
     size_t start = 0;
+    // A BOM (editors on Windows write one) is not part of line 1's columns.
+    if (text_.substr(0, kBom.size()) == kBom) text_.remove_prefix(kBom.size());
     int eof_line = 1, eof_col = 1;
     for (;;) {
       size_t end = text_.find('\n', start);
@@ -369,6 +376,14 @@ class Parser {
       LineLexer lx(line);
       const Token first = lx.peek();
       bool ok = true;
+      if (!saw_content) {
+        size_t i = 0;
+        while (i < line.size() && isBlank(line[i])) i++;
+        if (i < line.size()) {
+          saw_content = true;
+          if (line[i] == '#' && !checkVersionLine(line, i)) return false;
+        }
+      }
       if (first.kind == Token::Kind::kEnd) {
         // blank or comment-only line
       } else if (first.kind == Token::Kind::kWord && first.text == "gomaxprocs") {
@@ -431,6 +446,36 @@ class Parser {
   bool fail(const Token& t, std::string expected) {
     err_ = {line_, t.col, std::move(expected), describe(t)};
     return false;
+  }
+
+  // `line` has a comment at `hash`. If its first word is "schedfuzz" it is
+  // meant as the version line, and must be "# schedfuzz program v1".
+  bool checkVersionLine(std::string_view line, size_t hash) {
+    // The comment's words (runs of non-blanks) with their 1-based columns.
+    std::vector<std::pair<std::string_view, int>> words;
+    for (size_t i = hash + 1; i < line.size();) {
+      if (isBlank(line[i])) {
+        i++;
+        continue;
+      }
+      size_t j = i;
+      while (j < line.size() && !isBlank(line[j])) j++;
+      words.push_back({line.substr(i, j - i), static_cast<int>(i) + 1});
+      i = j;
+    }
+    if (words.empty() || words[0].first != "schedfuzz") return true;  // an ordinary comment
+    const int eol = static_cast<int>(line.size()) + 1;
+    auto failAt = [&](size_t w, const std::string& expected) {
+      err_ = {line_, w < words.size() ? words[w].second : eol, expected,
+              w < words.size() ? quoteToken(words[w].first) : std::string("end of line")};
+      return false;
+    };
+    const std::string what = "the version line '" + std::string(kTextHeader) + "': ";
+    if (words.size() < 2 || words[1].first != "program") return failAt(1, what + "'program' after 'schedfuzz'");
+    if (words.size() < 3 || words[2].first != "v1")
+      return failAt(2, what + "version v1 (the only version of the text form)");
+    if (words.size() > 3) return failAt(3, what + "end of line after 'v1'");
+    return true;
   }
 
   bool expectEnd(LineLexer& lx) {
@@ -507,6 +552,33 @@ bool parseText(const std::string& text, const std::string& source, Program& out,
   }
   out = std::move(p);
   return true;
+}
+
+bool isTextForm(std::string_view bytes) {
+  if (bytes.substr(0, kBom.size()) == kBom) bytes.remove_prefix(kBom.size());
+  size_t i = 0;
+  while (i < bytes.size() && isBlank(bytes[i])) i++;
+  constexpr std::string_view kPrefix = "# schedfuzz program";
+  return bytes.substr(i, kPrefix.size()) == kPrefix;
+}
+
+std::string quoteToken(std::string_view s, size_t max) {
+  std::string out = "'";
+  const size_t n = std::min(s.size(), max);
+  for (size_t i = 0; i < n; i++) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') {
+      out += static_cast<char>(c);
+    } else {
+      static const char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  out += '\'';
+  if (s.size() > max) out += "... (" + std::to_string(s.size()) + " bytes)";
+  return out;
 }
 
 // ---- step budget ------------------------------------------------------------

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace schedfuzz {
@@ -107,8 +108,28 @@ std::string checkProgram(const Program& p, const Alphabet* alphabet = nullptr);
 // Text form. toText(p) parses back to p (for p that checkProgram accepts).
 // Errors are reported as "<source>:<line>:<col>: expected <what>, found
 // '<token>'" in `error`; returns false then and leaves `out` unchanged.
+//
+// A leading UTF-8 byte order mark is skipped. The first non-blank line, if it
+// is a comment whose first word is "schedfuzz", must be the version line
+// "# schedfuzz program v1" exactly (trailing blanks allowed): any other
+// version is an error, not a v1 program. A text without that line is still
+// parsed (hand-written snippets, tests); the tools recognise the text form by
+// it (isTextForm). The found token is quoted by quoteToken.
 std::string toText(const Program& p);
 bool parseText(const std::string& text, const std::string& source, Program& out, std::string& error);
+
+// The version line of the text form, and how the tools tell the two forms
+// apart: true iff `bytes`, after an optional UTF-8 BOM and any ASCII
+// whitespace (space, tab, CR, LF, VT, FF), starts with "# schedfuzz program".
+// Everything else is the binary form (every byte string is a valid input).
+inline constexpr const char* kTextHeader = "# schedfuzz program v1";
+bool isTextForm(std::string_view bytes);
+
+// `s` for an error message: in single quotes, printable ASCII as is, every
+// other byte (NUL, ESC, DEL, a byte >= 0x80) and the backslash and quote as
+// \xNN, cut after `max` characters of the original with "..." added. So a
+// message is one short line whatever the input holds.
+std::string quoteToken(std::string_view s, size_t max = 40);
 
 // The seed of the walk default policy: a hash of gomaxprocs, walk and the
 // scripts (not the choices).

@@ -432,7 +432,7 @@ std::string formatColumns(const std::vector<TraceEvent>& trace, const std::vecto
   }
   if (!shown.empty() && shown.front().begin > 0) {  // max_rows cut rows off the front
     out += std::string(g.ellipsis) + " " + std::to_string(rows[shown.front().begin].first_ev) +
-           " earlier events omitted (use --full-trace)\n";
+           " earlier events omitted (replay with schedfuzz-replay --full-trace to see all)\n";
   }
   for (const Block& b : shown) {
     for (size_t r = b.begin; r < b.begin + b.len; r++) emitCell(&trace[rows[r].ev], rows[r].col, rows[r].text);
@@ -528,8 +528,9 @@ struct JsonWriter {
   std::string out;
   bool first = true;
   // {"ph":ph,"pid":1,"tid":tid,"ts":ts[,"dur":dur],"name":name[,"cat":cat][,"s":"t"],"args":{args}}
+  // scope: an instant's "s", "t" (its thread's track) or "g" (every track).
   void event(const char* ph, int tid, int64_t ts, int64_t dur, std::string_view name, const char* cat,
-             const std::string& args) {
+             const std::string& args, const char* scope = "t") {
     out += first ? "\n" : ",\n";
     first = false;
     out += "{\"ph\":\"";
@@ -544,7 +545,11 @@ struct JsonWriter {
       out += cat;
       out += '"';
     }
-    if (ph[0] == 'i') out += ",\"s\":\"t\"";
+    if (ph[0] == 'i') {
+      out += ",\"s\":\"";
+      out += scope;
+      out += '"';
+    }
     out += ",\"args\":{" + args + "}}";
   }
 };
@@ -560,7 +565,8 @@ std::string argStr(const char* key, std::string_view v) {
 
 }  // namespace
 
-std::string chromeTraceJson(const std::vector<TraceEvent>& trace, const std::vector<int>& mids) {
+std::string chromeTraceJson(const std::vector<TraceEvent>& trace, const std::vector<int>& mids,
+                            const JsonRunInfo* run) {
   int nthreads = int(mids.size());
   for (const TraceEvent& e : trace) nthreads = std::max(nthreads, e.thread + 1);
   // Track id: the M id (the same number the column header and the dump use);
@@ -572,7 +578,13 @@ std::string chromeTraceJson(const std::vector<TraceEvent>& trace, const std::vec
   };
 
   JsonWriter w;
-  w.out = "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"generator\":\"schedfuzz\"},\"traceEvents\":[";
+  w.out = "{\"displayTimeUnit\":\"ns\",\"otherData\":{\"generator\":\"schedfuzz\"";
+  if (run) {
+    w.out += "," + argStr("program", run->program) + "," + argStr("bugs", run->bugs) + "," +
+             argStr("verdict", run->verdict) + "," + argStr("kind", run->kind) + ",\"steps\":" +
+             std::to_string(run->steps) + ",\"vtime_ns\":" + std::to_string(run->vtime_ns);
+  }
+  w.out += "},\"traceEvents\":[";
   w.event("M", 0, -1, -1, "process_name", nullptr, argStr("name", "schedfuzz"));
   for (int t = 0; t < nthreads; t++) {
     w.event("M", track(t), -1, -1, "thread_name", nullptr, argStr("name", threadName(t, mids)));
@@ -651,6 +663,17 @@ std::string chromeTraceJson(const std::vector<TraceEvent>& trace, const std::vec
   closeRun(end_ts);
   for (int t = 0; t < nthreads; t++)
     if (blocked[size_t(t)] >= 0) closeBlock(t, end_ts, "never (end of trace)", nullptr);
+  if (run) {
+    // The verdict, after every other event: a global instant, so it draws
+    // across all tracks where the run ended.
+    std::string args = argStr("verdict", run->verdict) + "," + argStr("kind", run->kind) + "," +
+                       argStr("message", run->message);
+    if (!run->cause.empty()) args += "," + argStr("cause", run->cause);
+    if (!run->signature.empty()) args += "," + argStr("signature", run->signature);
+    args += ",\"steps\":" + std::to_string(run->steps);
+    const int64_t at = std::max(end_ts + 1, run->vtime_ns);
+    w.event("i", 0, at, -1, "verdict: " + (run->kind.empty() ? run->verdict : run->kind), "verdict", args, "g");
+  }
   w.out += "\n]}\n";
   return w.out;
 }

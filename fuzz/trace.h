@@ -47,8 +47,9 @@
 //    "waiting (stopwait=1)", sleep, timeout, forever) into one occurrence and
 //    a line "^ 3 rows repeated 500x (through step N, T us)". max_rows then
 //    keeps the LAST rows, because the end is where a hang shows, and says
-//    "... N earlier events omitted (use --full-trace)". Long texts wrap at
-//    spaces inside their column (or are truncated, with wrap off), and the
+//    "... N earlier events omitted (replay with schedfuzz-replay --full-trace
+//    to see all)": the command that has the flag, since a fuzz target's
+//    report has none. Long texts wrap at spaces inside their column (or are truncated, with wrap off), and the
 //    columns narrow to fit max_width, down to min_col_width; past that the
 //    table is simply wider than the terminal.
 //
@@ -72,6 +73,12 @@
 //    time, so timestamps are ts = max(vtime, previous ts + 1 ns): strictly
 //    increasing, never earlier than the event, printed as µs with 3 decimals
 //    so they stay exact integers of ns after Perfetto's import.
+//    Given a JsonRunInfo, the run itself is in the file too: its metadata in
+//    "otherData" (program, bugs, verdict, kind, steps, vtime_ns: Perfetto
+//    shows it under "Info and stats"), and the verdict as a last, global
+//    instant event ("s":"g", name "verdict: <kind>", cat "verdict") at the end
+//    of the trace, with args verdict, kind, message, and cause and signature
+//    when the run has them.
 //
 // Every function is a pure function of its arguments: same trace, same bytes
 // (no pointers, no unordered containers, no floating point in the output).
@@ -109,7 +116,21 @@ std::string eventText(const TraceEvent& e, const std::vector<int>& mids, bool as
 std::string formatColumns(const std::vector<TraceEvent>& trace, const std::vector<int>& mids,
                           const ColumnOptions& opts = {});
 std::string formatFlat(const std::vector<TraceEvent>& trace, const std::vector<int>& mids);
-std::string chromeTraceJson(const std::vector<TraceEvent>& trace, const std::vector<int>& mids);
+// What chromeTraceJson adds about the run (see above). Strings are written
+// as given; empty cause and signature are left out.
+struct JsonRunInfo {
+  std::string program;    // the text form
+  std::string bugs;       // "issue38931,..." or "" (fixed runtime)
+  std::string verdict;    // "ok" or the verdict's name
+  std::string kind;       // the finding's kind, "" if ok
+  std::string message;
+  std::string cause;      // the culprit state, if known
+  std::string signature;  // the finding's stable signature, if known
+  uint64_t steps = 0;
+  int64_t vtime_ns = 0;
+};
+std::string chromeTraceJson(const std::vector<TraceEvent>& trace, const std::vector<int>& mids,
+                            const JsonRunInfo* run = nullptr);
 
 // Terminal columns a UTF-8 string takes (2 for wide and emoji code points).
 size_t displayWidth(const std::string& s);

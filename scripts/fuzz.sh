@@ -14,9 +14,42 @@
 #                   unset = the fixed runtime, where any crash is a real finding
 # Overrides: SCHEDFUZZ_CORPUS_DIR, SCHEDFUZZ_ARTIFACT_DIR (directories to use instead).
 #
-# Exit status: libFuzzer's (0 = no finding). At the end it prints how to replay
+# Exit status: libFuzzer's (0 = no finding, 77 = a finding; see --help). At the end it prints how to replay
 # every crash in the artifact directory.
 set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+usage: scripts/fuzz.sh [SECONDS] [TARGET] [libFuzzer flags...]
+       scripts/fuzz.sh --help
+
+Builds TARGET (default lockosthread_fuzzer; or sched_fuzzer) with libFuzzer (the
+"fuzz" CMake preset, build/fuzz/) and fuzzes it for SECONDS (default 60) with the
+target's fuzz/targets/TARGET.options and dictionary. Extra arguments go to libFuzzer
+as they are (e.g. -jobs=2, -seed=1).
+
+  working corpus  out/corpus-<name>/ (<name> = TARGET without "_fuzzer"), seeded on the
+                  first run from corpus/TARGET/ (the *.txt sources left out), then grown
+  crashes         out/artifacts/crash-<sha1>; at the end the script prints the command
+                  that replays each new one (schedfuzz-replay, or the target itself)
+
+environment:
+  SCHEDFUZZ_BUGS=LIST          bug switches to re-introduce (e.g. issue38931); unset = fixed runtime
+  SCHEDFUZZ_STRICT=1           liveness precursors are findings too
+  SCHEDFUZZ_NO_INVARIANTS=1    skip the invariant checks
+                               (booleans: 1/0, true/false, yes/no, on/off; empty = unset)
+  SCHEDFUZZ_CORPUS_DIR=DIR     working corpus instead of out/corpus-<name>/
+  SCHEDFUZZ_ARTIFACT_DIR=DIR   artifact directory instead of out/artifacts/
+
+Installs missing Debian packages with apt-get when run as root (scripts/deps.sh).
+
+exit status: libFuzzer's: 0 no finding in the time given; 77 a finding (every verdict and
+invariant aborts, and libFuzzer exits with -error_exitcode, default 77, on that deadly
+signal; also on a leak); 70 a libFuzzer timeout; 2 a bad argument to this script.
+EOF
+}
+case "${1:-}" in -h|--help|-help) usage; exit 0 ;; esac
+
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/deps.sh
 
@@ -24,7 +57,8 @@ seconds="${1:-60}"
 target="${2:-lockosthread_fuzzer}"
 shift $(( $# >= 2 ? 2 : $# ))
 if ! [[ "$seconds" =~ ^[0-9]+$ ]]; then
-  echo "usage: $0 [seconds] [target] [extra libFuzzer args...]" >&2; exit 2
+  echo "$0: SECONDS: expected a whole number of seconds, found '$seconds'" >&2
+  echo "usage: $0 [SECONDS] [TARGET] [libFuzzer flags...]   (see --help)" >&2; exit 2
 fi
 if [ ! -f "fuzz/targets/$target.cpp" ]; then
   echo "$0: no target '$target'; targets: $(cd fuzz/targets && ls *_fuzzer.cpp | sed 's/\.cpp$//' | tr '\n' ' ')" >&2
@@ -53,28 +87,23 @@ if [ ! -d "$corpus" ]; then
   echo "== new working corpus $corpus ($n seeds from corpus/$target)"
 fi
 
-# [libfuzzer] section of the options file -> -key=value flags; dict resolved in the repo.
+# [libfuzzer] section of the options file -> -key=value flags, dict resolved in the repo
+# (scripts/fuzz_options.py, the one reader of .options files).
 opts=()
 if [ -f "fuzz/targets/$target.options" ]; then
-  while IFS= read -r kv; do
-    [ -n "$kv" ] && opts+=("-$kv")
-  done < <(python3 - "fuzz/targets/$target.options" <<'PY'
-import configparser, sys
-p = configparser.ConfigParser()
-p.read(sys.argv[1])
-for k, v in (p.items("libfuzzer") if p.has_section("libfuzzer") else []):
-    if k != "dict":
-        print("%s=%s" % (k, v))
-PY
-)
+  opts_text="$(python3 scripts/fuzz_options.py --dict=repo "fuzz/targets/$target.options")"  # fails loudly
+  [ -n "$opts_text" ] && mapfile -t opts <<< "$opts_text"
 fi
-dict="fuzz/$target.dict"
-[ -f "$dict" ] || dict="fuzz/schedfuzz.dict"
+if ! printf '%s\n' "${opts[@]}" | grep -q '^-dict='; then
+  dict="fuzz/$target.dict"
+  [ -f "$dict" ] || dict="fuzz/schedfuzz.dict"
+  opts+=("-dict=$dict")
+fi
 
 echo "== fuzzing $target for ${seconds}s (runtime: ${SCHEDFUZZ_BUGS:+bugs $SCHEDFUZZ_BUGS}${SCHEDFUZZ_BUGS:-fixed}; corpus $corpus; artifacts $artifacts/)"
 start_marker="$(mktemp)"
 set +e
-"$bin" -max_total_time="$seconds" -print_final_stats=1 "${opts[@]}" -dict="$dict" \
+"$bin" -max_total_time="$seconds" -print_final_stats=1 "${opts[@]}" \
   -artifact_prefix="$artifacts/" "$@" "$corpus"
 rc=$?
 set -e

@@ -9,10 +9,37 @@
 # The build goes to build/<preset>/; ctest prints its usual summary and the script
 # exits non-zero if any test fails.
 set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+usage: scripts/test.sh [PRESET]
+       scripts/test.sh --help
+
+Configures, builds and tests one CMake preset (CMakePresets.json) in build/PRESET/:
+  default          g++ RelWithDebInfo: the GoogleTest suite, the corpus replays (the default)
+  asan-ubsan       clang, AddressSanitizer + UBSan, with the planted defects
+  tsan             clang, ThreadSanitizer, with the planted defects
+  coverage         clang source-based coverage (report: scripts/coverage.sh)
+  fuzz, fuzz-asan  libFuzzer builds: a short fuzz smoke run of every target
+
+Installs missing Debian packages with apt-get when run as root (scripts/deps.sh);
+as another user it lists them and stops.
+
+exit status: 0 every test passed; non-zero if a package is missing, configuring or
+building failed, or a test failed (ctest's summary names the failed tests);
+2 an unknown PRESET.
+EOF
+}
+case "${1:-}" in -h|--help|-help) usage; exit 0 ;; esac
+
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/deps.sh
 
 preset="${1:-default}"
+if ! grep -q "\"name\": *\"$preset\"" CMakePresets.json; then
+  echo "$0: PRESET: no preset '$preset' in CMakePresets.json (see --help)" >&2
+  exit 2
+fi
 ensure_deps
 
 echo "== configure ($preset)"

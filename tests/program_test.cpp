@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -470,6 +471,86 @@ TEST(Text, ParseErrorsAreExact) {
     EXPECT_EQ(err, c.message) << c.text;
     EXPECT_EQ(p, exampleProgram()) << "out is left unchanged on error";
   }
+}
+
+TEST(Text, TheVersionLineMustSayV1) {
+  const std::string body = "gomaxprocs 1\ng0: lock\n";
+  Program p;
+  std::string err;
+  for (const char* ok : {"# schedfuzz program v1\n", "# schedfuzz program v1  \r\n", "\n  # schedfuzz program v1\n",
+                         "#schedfuzz program v1\n", "# a comment first is an ordinary comment\n"}) {
+    EXPECT_TRUE(parseText(ok + body, "f.txt", p, err)) << ok << ": " << err;
+  }
+  struct Case {
+    const char* header;
+    const char* message;
+  } cases[] = {
+      {"# schedfuzz program v2", "f.txt:1:21: expected the version line '# schedfuzz program v1': version v1 (the "
+                                 "only version of the text form), found 'v2'"},
+      {"# schedfuzz program v999", "f.txt:1:21: expected the version line '# schedfuzz program v1': version v1 (the "
+                                   "only version of the text form), found 'v999'"},
+      {"# schedfuzz programXYZ", "f.txt:1:13: expected the version line '# schedfuzz program v1': 'program' after "
+                                 "'schedfuzz', found 'programXYZ'"},
+      {"# schedfuzz", "f.txt:1:12: expected the version line '# schedfuzz program v1': 'program' after "
+                      "'schedfuzz', found end of line"},
+      {"\n\n# schedfuzz program v1.1", "f.txt:3:21: expected the version line '# schedfuzz program v1': version v1 "
+                                      "(the only version of the text form), found 'v1.1'"},
+  };
+  for (const Case& c : cases) {
+    Program q = exampleProgram();
+    EXPECT_FALSE(parseText(c.header + ("\n" + body), "f.txt", q, err)) << c.header;
+    EXPECT_EQ(err, c.message);
+    EXPECT_EQ(q, exampleProgram());
+  }
+  // Only the first non-blank line is the version line.
+  EXPECT_TRUE(parseText(body + "# schedfuzz program v2 (a note, not a header)\n", "f.txt", p, err)) << err;
+}
+
+TEST(Text, ALeadingBomIsSkipped) {
+  Program p, q;
+  std::string err;
+  ASSERT_TRUE(parseText(kExampleText, "f", p, err)) << err;
+  ASSERT_TRUE(parseText("\xEF\xBB\xBF" + std::string(kExampleText), "f", q, err)) << err;
+  EXPECT_EQ(p, q);
+  // Columns count from after the BOM.
+  EXPECT_FALSE(parseText("\xEF\xBB\xBFg0: lck\n", "f", q, err));
+  EXPECT_EQ(err.rfind("f:1:5: expected an op (", 0), 0u) << err;
+  EXPECT_EQ(err.substr(err.rfind(", found ")), ", found 'lck'");
+  // A BOM anywhere else is a byte like any other.
+  EXPECT_FALSE(parseText("g0:\n\xEF\xBB\xBFg1:\n", "f", q, err));
+  EXPECT_EQ(err, "f:2:1: expected 'gomaxprocs', 'walk', 'gN:' or 'choices:', found '\\xef'");
+}
+
+TEST(Text, IsTextFormAllowsABomAndBlankSpaceFirst) {
+  for (const char* yes : {"# schedfuzz program v1\n", "\xEF\xBB\xBF# schedfuzz program v1", "\n# schedfuzz program",
+                          " \t\r\n# schedfuzz program v2", "\xEF\xBB\xBF\n # schedfuzz programXYZ"})
+    EXPECT_TRUE(isTextForm(yes)) << yes;
+  for (const char* no : {"", "\x03\x01", "gomaxprocs 1\ng0: lock\n", "#schedfuzz program v1", "x# schedfuzz program",
+                         "\xEF\xBB# schedfuzz program", "# schedfuzz"})
+    EXPECT_FALSE(isTextForm(no)) << no;
+  EXPECT_FALSE(isTextForm(std::string_view("\0# schedfuzz program v1", 24)));
+}
+
+TEST(Text, ErrorsQuoteTheTokenEscapedAndTruncated) {
+  EXPECT_EQ(quoteToken("lck"), "'lck'");
+  EXPECT_EQ(quoteToken(std::string_view("a\0b", 3)), "'a\\x00b'");
+  EXPECT_EQ(quoteToken("\x1b[31m"), "'\\x1b[31m'");
+  EXPECT_EQ(quoteToken("it's \\"), "'it\\x27s \\x5c'");
+  EXPECT_EQ(quoteToken("\xff\x7f"), "'\\xff\\x7f'");
+  EXPECT_EQ(quoteToken(std::string(41, 'w')), "'" + std::string(40, 'w') + "'... (41 bytes)");
+  EXPECT_EQ(quoteToken(std::string(40, 'w')), "'" + std::string(40, 'w') + "'");
+  EXPECT_EQ(quoteToken("abcdef", 3), "'abc'... (6 bytes)");
+
+  Program p;
+  std::string err;
+  EXPECT_FALSE(parseText(std::string("g0: lock \0\n", 11), "f", p, err));
+  EXPECT_EQ(err.size(), std::strlen(err.c_str())) << "no NUL in the message";
+  EXPECT_EQ(err.substr(err.rfind(", found ")), ", found '\\x00'");
+  EXPECT_FALSE(parseText("g0: " + std::string(10 << 20, 'z') + "\n", "f", p, err));
+  EXPECT_LT(err.size(), 300u);
+  EXPECT_EQ(err.substr(err.rfind(", found ")), ", found '" + std::string(40, 'z') + "'... (10485760 bytes)");
+  EXPECT_FALSE(parseText("g0: spin(" + std::string(100, '9') + ")\n", "f", p, err));
+  EXPECT_EQ(err.substr(err.rfind(", found ")), ", found '" + std::string(40, '9') + "'... (100 bytes)");
 }
 
 TEST(Text, OpAndChoiceLimits) {

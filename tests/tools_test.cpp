@@ -18,6 +18,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "fuzz/program.h"
 
@@ -81,10 +82,11 @@ class ToolsTest : public ::testing::Test {
 
   // Runs tool (e.g. "schedfuzz-replay") with args in dir_, with `env` added
   // to an environment from which every SCHEDFUZZ_* variable is removed.
+  // stdout goes to `stdout_to` if set (e.g. "/dev/full"), else to a file read back into out.
   Result run(const std::string& tool, const std::vector<std::string>& args,
-             const std::vector<std::string>& env = {}) {
+             const std::vector<std::string>& env = {}, const std::string& stdout_to = "") {
     std::string exe = kToolDir + tool;
-    std::string out_path = path(".stdout"), err_path = path(".stderr");
+    std::string out_path = stdout_to.empty() ? path(".stdout") : stdout_to, err_path = path(".stderr");
     std::vector<std::string> envs;
     for (char** e = environ; *e; e++)
       if (std::strncmp(*e, "SCHEDFUZZ_", 10) != 0) envs.emplace_back(*e);
@@ -108,7 +110,7 @@ class ToolsTest : public ::testing::Test {
     int status = 0;
     if (pid < 0 || waitpid(pid, &status, 0) != pid) return r;
     r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = readFile(out_path);
+    r.out = stdout_to.empty() ? readFile(out_path) : "";
     r.err = readFile(err_path);
     return r;
   }
@@ -374,6 +376,239 @@ TEST_F(ToolsTest, MinimizeRejectsAnInputThatIsNotAFinding) {
   EXPECT_EQ(r.status, 2);
   EXPECT_TRUE(contains(r.err, f + ": input does not reproduce a finding")) << r.err;
   EXPECT_FALSE(fs::exists(path("repro.min.txt")));
+}
+
+// ---- issue 11: what a new user hits ---------------------------------------------
+
+// The binary form of kIssue38931 in the lockosthread alphabet.
+std::string issue38931Bin() {
+  schedfuzz::Program p;
+  std::string err;
+  EXPECT_TRUE(schedfuzz::parseText(kIssue38931, "repro.txt", p, err)) << err;
+  std::vector<uint8_t> bin = schedfuzz::encode(p, schedfuzz::Alphabet::lockosthread());
+  return std::string(bin.begin(), bin.end());
+}
+
+TEST_F(ToolsTest, TextAfterABomOrBlankSpaceIsTheTextFormEvenWithATarget) {
+  // Read as binary (which --target allows), each of these decodes to some
+  // other program and runs ok; as text they are the #38931 reproducer.
+  const std::string body = kIssue38931;
+  for (const std::string& text : {"\xEF\xBB\xBF" + body, "\n" + body, " " + body, "\r\n\t \n" + body}) {
+    std::string f = write("lead.txt", text);
+    Result r = run("schedfuzz-replay", {"--target=lockosthread", "--bugs=issue38931", f});
+    EXPECT_EQ(r.status, 1) << r.out << r.err;
+    EXPECT_TRUE(contains(r.out, "(text form, ")) << r.out;
+    EXPECT_TRUE(contains(r.out, "verdict: hang: stall\n")) << r.out;
+  }
+}
+
+TEST_F(ToolsTest, AVersionLineOtherThanV1IsAnErrorWithItsPosition) {
+  struct Case {
+    const char* header;
+    const char* expect;
+  } cases[] = {
+      {"# schedfuzz program v2", ":1:21: expected the version line '# schedfuzz program v1': version v1 (the only "
+                                 "version of the text form), found 'v2'"},
+      {"# schedfuzz program v999", ":1:21: expected the version line '# schedfuzz program v1': version v1"},
+      {"# schedfuzz programXYZ", ":1:13: expected the version line '# schedfuzz program v1': 'program' after "
+                                 "'schedfuzz', found 'programXYZ'"},
+      {"# schedfuzz program", ":1:20: expected the version line '# schedfuzz program v1': version v1 (the only "
+                              "version of the text form), found end of line"},
+      {"# schedfuzz program v1 extra", ":1:24: expected the version line '# schedfuzz program v1': end of line after "
+                                       "'v1', found 'extra'"},
+  };
+  for (const Case& c : cases) {
+    std::string f = write("v.txt", std::string(c.header) + "\ngomaxprocs 1\ng0: lock\n");
+    for (const char* tool : {"schedfuzz-replay", "schedfuzz-minimize"}) {
+      Result r = run(tool, {"--target=lockosthread", f});
+      EXPECT_EQ(r.status, 2) << tool << " " << c.header << "\n" << r.out;
+      EXPECT_TRUE(contains(r.err, f + c.expect)) << "expected '" << c.expect << "' in: " << r.err;
+    }
+  }
+}
+
+TEST_F(ToolsTest, ParseErrorsQuoteTheTokenEscapedAndShort) {
+  std::string nul = write("nul.txt", std::string("# schedfuzz program v1\ng0: lock \0 x\n", 34));
+  Result r = run("schedfuzz-replay", {nul});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(contains(r.err, nul + ":2:10: expected an op (")) << r.err;
+  EXPECT_TRUE(contains(r.err, "found '\\x00'\n")) << r.err;
+
+  std::string esc = write("esc.txt", "# schedfuzz program v1\ng0: \x1b[31mred\n");
+  r = run("schedfuzz-replay", {esc});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << "an ESC reached the terminal";
+  EXPECT_TRUE(contains(r.err, "found '\\x1b'\n")) << r.err;
+
+  std::string big = write("big.txt", "# schedfuzz program v1\ng0: " + std::string(10 << 20, 'a') + "\n");
+  r = run("schedfuzz-replay", {big});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(contains(r.err, "found '" + std::string(40, 'a') + "'... (10485760 bytes)\n")) << r.err.substr(0, 400);
+  EXPECT_LT(r.err.size(), 500u);
+}
+
+TEST_F(ToolsTest, BooleanEnvironmentVariablesAreCheckedNotGuessed) {
+  std::string f = write("scenario.txt", kScenario);
+  for (const char* var : {"SCHEDFUZZ_STRICT", "SCHEDFUZZ_NO_INVARIANTS"}) {
+    Result bad = run("schedfuzz-replay", {"--quiet", f}, {std::string(var) + "=maybe"});
+    EXPECT_EQ(bad.status, 2) << var;
+    EXPECT_TRUE(contains(bad.err, std::string(var) + "='maybe': expected 1, 0, true, false, yes, no, on or off"))
+        << bad.err;
+    for (const char* ok : {"false", "OFF", "No", "0", "", "true", "YES", "on", "1"}) {
+      Result r = run("schedfuzz-replay", {"--quiet", f}, {std::string(var) + "=" + ok});
+      EXPECT_EQ(r.status, 0) << var << "=" << ok << ": " << r.err;
+    }
+  }
+}
+
+TEST_F(ToolsTest, MinimizeRefusesAnOutThatNamesItsInput) {
+  std::string f = write("crash.txt", kIssue38931);
+  // Different spellings of the same file: the comparison is by inode, not by name.
+  for (const std::string& out : {path("crash"), std::string("./crash"), path("sub/../crash")}) {
+    fs::create_directories(path("sub"));
+    Result r = run("schedfuzz-minimize", {"--bugs=issue38931", "--out=" + out, f});
+    EXPECT_EQ(r.status, 2) << out << "\n" << r.out;
+    EXPECT_TRUE(contains(r.err, "--out=" + out + ": expected a prefix whose .txt is not the input")) << r.err;
+    EXPECT_EQ(readFile(f), kIssue38931);
+  }
+  std::string b = write("crash.bin", issue38931Bin());
+  Result r = run("schedfuzz-minimize", {"--bugs=issue38931", "--target=lockosthread", "--out=crash", b});
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_TRUE(contains(r.err, "expected a prefix whose .bin is not the input")) << r.err;
+  EXPECT_EQ(readFile(b), issue38931Bin());
+}
+
+TEST_F(ToolsTest, ExploreNeverOverwritesAnEarlierFinding) {
+  std::string prog = write("scenario.txt", kScenario);
+  const std::vector<std::string> args = {"--strategy=random", "--bugs=issue38931", "--program=" + prog, "--seed=1",
+                                         "--runs=5000"};
+  Result first = run("schedfuzz-explore", args);  // default prefix "finding", in the tool's directory
+  ASSERT_EQ(first.status, 1) << first.out << first.err;
+  ASSERT_TRUE(fs::exists(path("finding.txt")));
+  const std::string txt = readFile(path("finding.txt")), bin = readFile(path("finding.bin"));
+  write("finding.txt", "# schedfuzz program v1\n# an earlier finding, edited by hand\ng0: lock\n");
+
+  Result second = run("schedfuzz-explore", args);
+  ASSERT_EQ(second.status, 1) << second.out << second.err;
+  EXPECT_TRUE(contains(second.out, "\nNOTE finding.bin or finding.txt exists (an earlier finding); writing "
+                                   "finding-1.bin and finding-1.txt instead\n"))
+      << second.out;
+  EXPECT_EQ(readFile(path("finding.txt")), "# schedfuzz program v1\n# an earlier finding, edited by hand\ng0: lock\n");
+  EXPECT_EQ(readFile(path("finding.bin")), bin);
+  EXPECT_EQ(readFile(path("finding-1.txt")), txt);
+  Result third = run("schedfuzz-explore", args);
+  EXPECT_TRUE(contains(third.out, "writing finding-2.bin and finding-2.txt instead\n")) << third.out;
+}
+
+TEST_F(ToolsTest, AFailedWriteToStandardOutputIsAnError) {
+  std::string f = write("repro.txt", kIssue38931);
+  struct Case {
+    const char* tool;
+    std::vector<std::string> args;
+  } cases[] = {
+      {"schedfuzz-replay", {f}},
+      {"schedfuzz-replay", {"--help"}},
+      {"schedfuzz-minimize", {"--bugs=issue38931", "--out=" + path("m"), f}},
+      {"schedfuzz-explore", {"--strategy=random", "--runs=10"}},
+      {"schedfuzz-explore", {"--help"}},
+  };
+  for (const Case& c : cases) {
+    Result r = run(c.tool, c.args, {}, "/dev/full");
+    EXPECT_EQ(r.status, 2) << c.tool << " " << c.args[0] << ": " << r.err;
+    EXPECT_TRUE(contains(r.err, std::string(c.tool) + ": error writing standard output: ")) << r.err;
+  }
+}
+
+TEST_F(ToolsTest, MinimizeWritesARegressionDirectoryFromACrashFile) {
+  // A crash file as the fuzzers write it: the binary form of a finding with
+  // more in it than it needs (explore's reproducer of Go's scenario, renamed
+  // the way libFuzzer names artifacts).
+  std::string prog = write("scenario.txt", kScenario);
+  Result e = run("schedfuzz-explore", {"--strategy=random", "--target=lockosthread", "--bugs=issue38931",
+                                       "--program=" + prog, "--seed=2", "--runs=5000", "--out=" + path("found")});
+  ASSERT_EQ(e.status, 1) << e.out << e.err;
+  const std::string padded = readFile(path("found.bin"));
+  std::string crash = write("crash-0123", padded);
+  std::string dir = path("regressions/issue38931-mine");
+
+  Result r = run("schedfuzz-minimize",
+                 {"--regression=" + dir, "--target=lockosthread_fuzzer", "--bugs=issue38931", crash});
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_TRUE(contains(r.out, "\nWROTE " + dir + "/repro.bin (")) << r.out;
+  EXPECT_EQ(readFile(dir + "/expected.txt"), "hang: stall\ntarget: lockosthread\n");
+  const std::string text = readFile(dir + "/repro.txt");
+  EXPECT_EQ(text.rfind("# schedfuzz program v1\n# issue38931: hang: stall\n# Minimized by schedfuzz-minimize from " +
+                           crash + " (",
+                       0),
+            0u)
+      << text;
+  // Both forms hold the same, smaller program, and it is a regression test:
+  // the finding with the switch, ok without.
+  schedfuzz::Program from_text;
+  std::string err;
+  ASSERT_TRUE(schedfuzz::parseText(text, "repro.txt", from_text, err)) << err;
+  const std::string bin = readFile(dir + "/repro.bin");
+  EXPECT_EQ(schedfuzz::decode({reinterpret_cast<const uint8_t*>(bin.data()), bin.size()},
+                              schedfuzz::Alphabet::lockosthread()),
+            from_text);
+  EXPECT_LT(bin.size(), padded.size()) << "minimized";
+  Result with = run("schedfuzz-replay", {"--quiet", "--bugs=issue38931", dir + "/repro.txt"});
+  EXPECT_EQ(with.status, 1) << with.out;
+  Result without = run("schedfuzz-replay", {"--quiet", dir + "/repro.txt"});
+  EXPECT_EQ(without.status, 0) << without.out;
+
+  // Never over an existing directory; never under a name the regression test cannot read.
+  Result again = run("schedfuzz-minimize", {"--regression=" + dir, "--target=lockosthread", "--bugs=issue38931", crash});
+  EXPECT_EQ(again.status, 2);
+  EXPECT_TRUE(contains(again.err, "--regression=" + dir + ": expected a new directory, but it exists")) << again.err;
+  EXPECT_EQ(readFile(dir + "/expected.txt"), "hang: stall\ntarget: lockosthread\n");
+  Result unnamed = run("schedfuzz-minimize", {"--regression=" + path("mine"), "--target=lockosthread",
+                                              "--bugs=issue38931", crash});
+  EXPECT_EQ(unnamed.status, 2);
+  EXPECT_TRUE(contains(unnamed.err, "expected a directory name that starts with a bug switch")) << unnamed.err;
+  Result other = run("schedfuzz-minimize", {"--regression=" + path("issue20676-x"), "--target=lockosthread",
+                                            "--bugs=issue38931", crash});
+  EXPECT_EQ(other.status, 2);
+  EXPECT_TRUE(contains(other.err, "to be exactly issue20676, as the directory name says; found issue38931"))
+      << other.err;
+  EXPECT_FALSE(fs::exists(path("mine")));
+  EXPECT_FALSE(fs::exists(path("issue20676-x")));
+}
+
+TEST_F(ToolsTest, TheJsonTraceEndsWithTheVerdictAndCarriesTheRun) {
+  std::string f = write("repro.txt", kIssue38931);
+  Result r = run("schedfuzz-replay", {"--bugs=issue38931", "--json=t.json", f});
+  ASSERT_EQ(r.status, 1) << r.err;
+  nlohmann::json doc = nlohmann::json::parse(readFile(path("t.json")));
+  const nlohmann::json& meta = doc.at("otherData");
+  EXPECT_EQ(meta.at("program"), kIssue38931);
+  EXPECT_EQ(meta.at("bugs"), "issue38931");
+  EXPECT_EQ(meta.at("verdict"), "stall");
+  EXPECT_EQ(meta.at("kind"), "hang: stall");
+  EXPECT_GT(meta.at("steps").get<uint64_t>(), 0u);
+  EXPECT_GT(meta.at("vtime_ns").get<int64_t>(), 20'000'000);
+  const nlohmann::json& last = doc.at("traceEvents").back();
+  EXPECT_EQ(last.at("ph"), "i");
+  EXPECT_EQ(last.at("s"), "g");
+  EXPECT_EQ(last.at("cat"), "verdict");
+  EXPECT_EQ(last.at("name"), "verdict: hang: stall");
+  EXPECT_EQ(last.at("args").at("kind"), "hang: stall");
+  EXPECT_EQ(last.at("args").at("message").get<std::string>().rfind("stall: ", 0), 0u);
+  EXPECT_TRUE(contains(last.at("args").at("cause").get<std::string>(), "haveTemplateThread=1")) << last;
+  // The verdict is the last thing on the time line.
+  for (const nlohmann::json& e : doc.at("traceEvents")) {
+    if (e.contains("ts")) {
+      EXPECT_LE(e.at("ts").get<double>(), last.at("ts").get<double>()) << e;
+    }
+  }
+
+  Result ok = run("schedfuzz-replay", {"--json=ok.json", f});
+  ASSERT_EQ(ok.status, 0) << ok.err;
+  nlohmann::json okdoc = nlohmann::json::parse(readFile(path("ok.json")));
+  EXPECT_EQ(okdoc.at("otherData").at("verdict"), "ok");
+  EXPECT_EQ(okdoc.at("otherData").at("bugs"), "");
+  EXPECT_EQ(okdoc.at("traceEvents").back().at("name"), "verdict: ok");
+  EXPECT_FALSE(okdoc.at("traceEvents").back().at("args").contains("cause"));
 }
 
 }  // namespace

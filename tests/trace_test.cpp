@@ -5,6 +5,7 @@
 // Traces are built by hand so these tests need nothing from the executor but
 // the TraceEvent struct.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <unistd.h>
 
@@ -317,12 +318,12 @@ TEST(TraceColumns, MaxRowsKeepsTheTailAndSaysHowMuchIsOmitted) {
   const std::string t = formatColumns(b.trace, {0, 1}, o);
   const std::vector<std::string> ls = lines(t);
   ASSERT_EQ(ls.size(), 2u + 1u + 10u) << t;
-  EXPECT_EQ(ls[2], "... 90 earlier events omitted (use --full-trace)");
+  EXPECT_EQ(ls[2], "... 90 earlier events omitted (replay with schedfuzz-replay --full-trace to see all)");
   EXPECT_EQ(ls[3], "  91 | execute G90      |");
   EXPECT_EQ(ls[12], " 100 |                  | execute G99");
   // Unicode says it with an ellipsis; 0 keeps every row.
   o.ascii = false;
-  EXPECT_EQ(lines(formatColumns(b.trace, {0, 1}, o))[2], "… 90 earlier events omitted (use --full-trace)");
+  EXPECT_EQ(lines(formatColumns(b.trace, {0, 1}, o))[2], "… 90 earlier events omitted (replay with schedfuzz-replay --full-trace to see all)");
   o.max_rows = 0;
   EXPECT_EQ(lines(formatColumns(b.trace, {0, 1}, o)).size(), 2u + 100u);
 }
@@ -337,13 +338,13 @@ TEST(TraceColumns, MaxRowsNeverSplitsAFoldedGroup) {
   o.max_rows = 6;  // the group takes 4 (3 rows + its note): 2 rows before it fit
   const std::vector<std::string> ls = lines(formatColumns(b.trace, {0}, o));
   ASSERT_EQ(ls.size(), 2u + 1u + 6u);
-  EXPECT_EQ(ls[2], "... 18 earlier events omitted (use --full-trace)");
+  EXPECT_EQ(ls[2], "... 18 earlier events omitted (replay with schedfuzz-replay --full-trace to see all)");
   EXPECT_EQ(ls[3], "  19 | execute G18");
   EXPECT_EQ(ls[8], "     | ^ 3 rows repeated 50x (through step 70)");
   o.max_rows = 2;  // not even the group fits: it is shown anyway, alone
   const std::vector<std::string> ls2 = lines(formatColumns(b.trace, {0}, o));
   ASSERT_EQ(ls2.size(), 2u + 1u + 4u);
-  EXPECT_EQ(ls2[2], "... 20 earlier events omitted (use --full-trace)");
+  EXPECT_EQ(ls2[2], "... 20 earlier events omitted (replay with schedfuzz-replay --full-trace to see all)");
 }
 
 // A 3-event group repeated 500 times folds into one occurrence and a count;
@@ -536,211 +537,45 @@ TEST(TraceFlat, OneGreppableLinePerEvent) {
 }
 
 // ---------------------------------------------------------------------------
-// chrome: a small strict JSON parser, so validity is checked, not assumed.
+// chrome: parsed with nlohmann::json (strict RFC 8259), so validity is
+// checked, not assumed.
 
-struct Json {
-  enum Type { kNull, kBool, kNum, kStr, kArr, kObj } type = kNull;
-  double num = 0;
-  std::string str;
-  std::vector<Json> arr;
-  std::vector<std::string> keys;  // object members: keys[i] -> vals[i]
-  std::vector<Json> vals;
-  const Json* get(std::string_view key) const {
-    for (size_t i = 0; i < keys.size(); i++)
-      if (keys[i] == key) return &vals[i];
-    return nullptr;
-  }
-  std::string s(std::string_view key) const {
-    const Json* j = get(key);
-    return j && j->type == kStr ? j->str : std::string();
-  }
-  double n(std::string_view key) const {
-    const Json* j = get(key);
-    return j && j->type == kNum ? j->num : -1;
-  }
-};
-
-class JsonParser {
- public:
-  explicit JsonParser(std::string_view s) : s_(s) {}
-  // The document, or an error naming the offset.
-  bool parse(Json& out, std::string& err) {
-    ws();
-    if (!value(out, 0)) {
-      err = "bad JSON at offset " + std::to_string(i_);
-      return false;
-    }
-    ws();
-    if (i_ != s_.size()) {
-      err = "trailing characters at offset " + std::to_string(i_);
-      return false;
-    }
-    return true;
-  }
-
- private:
-  void ws() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t')) i_++;
-  }
-  bool lit(std::string_view w) {
-    if (s_.substr(i_, w.size()) != w) return false;
-    i_ += w.size();
-    return true;
-  }
-  bool value(Json& v, int depth) {
-    if (depth > 64 || i_ >= s_.size()) return false;
-    char c = s_[i_];
-    if (c == '{') return object(v, depth);
-    if (c == '[') return array(v, depth);
-    if (c == '"') {
-      v.type = Json::kStr;
-      return string(v.str);
-    }
-    if (c == 't' || c == 'f') {
-      v.type = Json::kBool;
-      return lit("true") || lit("false");
-    }
-    if (c == 'n') return lit("null");
-    return number(v);
-  }
-  bool object(Json& v, int depth) {
-    v.type = Json::kObj;
-    i_++;
-    ws();
-    if (lit("}")) return true;
-    for (;;) {
-      ws();
-      std::string key;
-      if (i_ >= s_.size() || s_[i_] != '"' || !string(key)) return false;
-      ws();
-      if (!lit(":")) return false;
-      ws();
-      Json child;
-      if (!value(child, depth + 1)) return false;
-      v.keys.push_back(std::move(key));
-      v.vals.push_back(std::move(child));
-      ws();
-      if (lit("}")) return true;
-      if (!lit(",")) return false;
-    }
-  }
-  bool array(Json& v, int depth) {
-    v.type = Json::kArr;
-    i_++;
-    ws();
-    if (lit("]")) return true;
-    for (;;) {
-      ws();
-      Json child;
-      if (!value(child, depth + 1)) return false;
-      v.arr.push_back(std::move(child));
-      ws();
-      if (lit("]")) return true;
-      if (!lit(",")) return false;
-    }
-  }
-  bool string(std::string& out) {
-    i_++;  // opening quote
-    while (i_ < s_.size()) {
-      auto c = static_cast<unsigned char>(s_[i_++]);
-      if (c == '"') return true;
-      if (c < 0x20) return false;
-      if (c != '\\') {
-        out += char(c);
-        continue;
-      }
-      if (i_ >= s_.size()) return false;
-      char e = s_[i_++];
-      switch (e) {
-        case '"': case '\\': case '/': out += e; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
-        case 'u': {
-          if (i_ + 4 > s_.size()) return false;
-          for (int k = 0; k < 4; k++)
-            if (!std::isxdigit(static_cast<unsigned char>(s_[i_ + size_t(k)]))) return false;
-          out += '?';
-          i_ += 4;
-          break;
-        }
-        default: return false;
-      }
-    }
-    return false;
-  }
-  bool number(Json& v) {
-    size_t b = i_;
-    if (i_ < s_.size() && s_[i_] == '-') i_++;
-    if (i_ >= s_.size() || !std::isdigit(static_cast<unsigned char>(s_[i_]))) return false;
-    if (s_[i_] == '0') {
-      i_++;
-    } else {
-      while (i_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[i_]))) i_++;
-    }
-    if (i_ < s_.size() && s_[i_] == '.') {
-      i_++;
-      if (i_ >= s_.size() || !std::isdigit(static_cast<unsigned char>(s_[i_]))) return false;
-      while (i_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[i_]))) i_++;
-    }
-    if (i_ < s_.size() && (s_[i_] == 'e' || s_[i_] == 'E')) {
-      i_++;
-      if (i_ < s_.size() && (s_[i_] == '+' || s_[i_] == '-')) i_++;
-      if (i_ >= s_.size() || !std::isdigit(static_cast<unsigned char>(s_[i_]))) return false;
-      while (i_ < s_.size() && std::isdigit(static_cast<unsigned char>(s_[i_]))) i_++;
-    }
-    v.type = Json::kNum;
-    v.num = std::strtod(std::string(s_.substr(b, i_ - b)).c_str(), nullptr);
-    return true;
-  }
-  std::string_view s_;
-  size_t i_ = 0;
-};
-
-TEST(TraceChrome, ParserRejectsWhatJsonRejects) {
-  Json j;
-  std::string err;
-  for (const char* bad : {"{\"a\":1,}", "[1 2]", "{\"a\":01}", "\"a\x01\"", "{'a':1}", "[1.]", "{} x", "\"\\x\""})
-    EXPECT_FALSE(JsonParser(bad).parse(j, err)) << bad;
-  EXPECT_TRUE(JsonParser("{\"a\":[1,-2.5e3,true,null,\"\\u00e9\"]}").parse(j, err)) << err;
-}
+using nlohmann::json;
 
 TEST(TraceChrome, ValidJsonWithATrackPerMAndBlockSlices) {
   const std::vector<TraceEvent> tr = issue38931(3);
   const std::string text = chromeTraceJson(tr, {0, 4, 2});  // thread 1 is M4: tracks use M ids
-  Json doc;
-  std::string err;
-  ASSERT_TRUE(JsonParser(text).parse(doc, err)) << err << "\n" << text;
-  ASSERT_EQ(doc.type, Json::kObj);
-  EXPECT_EQ(doc.s("displayTimeUnit"), "ns");
-  const Json* evs = doc.get("traceEvents");
-  ASSERT_TRUE(evs && evs->type == Json::kArr);
+  ASSERT_TRUE(json::accept(text)) << text;
+  const json doc = json::parse(text);
+  ASSERT_TRUE(doc.is_object());
+  EXPECT_EQ(doc.at("displayTimeUnit"), "ns");
+  const json& evs = doc.at("traceEvents");
+  ASSERT_TRUE(evs.is_array());
 
   std::vector<std::string> thread_names;
   int instants = 0, running = 0;
-  const Json* m4_block = nullptr;
-  std::vector<const Json*> m2_blocks;
+  const json* m4_block = nullptr;
+  std::vector<const json*> m2_blocks;
   double last_instant_ts = -1;
-  for (const Json& e : evs->arr) {
-    ASSERT_EQ(e.type, Json::kObj);
-    EXPECT_EQ(e.n("pid"), 1);
-    const std::string ph = e.s("ph");
-    if (ph == "M" && e.s("name") == "thread_name") {
-      thread_names.push_back(e.get("args")->s("name") + "@" + std::to_string(int(e.n("tid"))));
+  for (const json& e : evs) {
+    ASSERT_TRUE(e.is_object());
+    EXPECT_EQ(e.at("pid"), 1);
+    const std::string ph = e.at("ph");
+    if (ph == "M" && e.at("name") == "thread_name") {
+      thread_names.push_back(e.at("args").at("name").get<std::string>() + "@" +
+                             std::to_string(e.at("tid").get<int>()));
     } else if (ph == "i") {
       instants++;
-      EXPECT_EQ(e.s("s"), "t");
-      EXPECT_GE(e.get("args")->n("step"), 0);
-      EXPECT_NE(e.get("args")->get("site"), nullptr);
-      EXPECT_GT(e.n("ts"), last_instant_ts) << "instants are strictly ordered";
-      last_instant_ts = e.n("ts");
-    } else if (ph == "X" && e.s("cat") == "block") {
-      EXPECT_GE(e.n("dur"), 0);
-      if (e.n("tid") == 4) m4_block = &e;
-      if (e.n("tid") == 2) m2_blocks.push_back(&e);
-    } else if (ph == "X" && e.s("name") == "running") {
+      EXPECT_EQ(e.at("s"), "t");
+      EXPECT_GE(e.at("args").at("step").get<double>(), 0);
+      EXPECT_TRUE(e.at("args").contains("site"));
+      EXPECT_GT(e.at("ts").get<double>(), last_instant_ts) << "instants are strictly ordered";
+      last_instant_ts = e.at("ts").get<double>();
+    } else if (ph == "X" && e.value("cat", "") == "block") {
+      EXPECT_GE(e.at("dur").get<double>(), 0);
+      if (e.at("tid") == 4) m4_block = &e;
+      if (e.at("tid") == 2) m2_blocks.push_back(&e);
+    } else if (ph == "X" && e.at("name") == "running") {
       running++;
     }
   }
@@ -752,16 +587,63 @@ TEST(TraceChrome, ValidJsonWithATrackPerMAndBlockSlices) {
   // The STW thread: one slice per timed sleep, each ended by its timeout,
   // 100 us long (plus the step that follows); the last one never ends.
   ASSERT_EQ(m2_blocks.size(), 4u);
-  EXPECT_EQ(m2_blocks[1]->s("name"), "sleeps (timed) @notesleep");
-  EXPECT_EQ(m2_blocks[1]->get("args")->s("woken"), "timeout");
-  EXPECT_NEAR(m2_blocks[1]->n("dur"), 100.1, 1e-9);
-  EXPECT_EQ(m2_blocks[3]->get("args")->s("woken"), "never (end of trace)");
+  EXPECT_EQ(m2_blocks[1]->at("name"), "sleeps (timed) @notesleep");
+  EXPECT_EQ(m2_blocks[1]->at("args").at("woken"), "timeout");
+  EXPECT_NEAR(m2_blocks[1]->at("dur").get<double>(), 100.1, 1e-9);
+  EXPECT_EQ(m2_blocks[3]->at("args").at("woken"), "never (end of trace)");
   // M1 (track 4) parks in stoplockedm and is never woken: one bar to the end.
   ASSERT_NE(m4_block, nullptr);
-  EXPECT_EQ(m4_block->s("name"), "waits @notesleep");
-  EXPECT_EQ(m4_block->get("args")->s("site"), "note_sleep");
-  EXPECT_NEAR(m4_block->n("ts"), 1.7, 1e-9);
-  EXPECT_NEAR(m4_block->n("ts") + m4_block->n("dur"), 302.3, 1e-9);  // the last event
+  EXPECT_EQ(m4_block->at("name"), "waits @notesleep");
+  EXPECT_EQ(m4_block->at("args").at("site"), "note_sleep");
+  EXPECT_NEAR(m4_block->at("ts").get<double>(), 1.7, 1e-9);
+  EXPECT_NEAR(m4_block->at("ts").get<double>() + m4_block->at("dur").get<double>(), 302.3, 1e-9);  // the last event
+  // Without a JsonRunInfo there is no verdict event and no run metadata.
+  EXPECT_NE(evs.back().value("cat", ""), "verdict");
+  EXPECT_EQ(doc.at("otherData"), json({{"generator", "schedfuzz"}}));
+}
+
+TEST(TraceChrome, RunInfoAddsMetadataAndTheVerdictLast) {
+  const std::vector<TraceEvent> tr = issue38931(3);
+  JsonRunInfo info;
+  info.program = "# schedfuzz program v1\ng0: lock \"quoted\"\n";
+  info.bugs = "issue38931";
+  info.verdict = "stall";
+  info.kind = "hang: stall";
+  info.message = "stall: \x01 control";
+  info.cause = "haveTemplateThread=1 ...";
+  info.signature = "stall/haveTemplateThread";
+  info.steps = 370;
+  info.vtime_ns = 5;  // earlier than the trace's end: the verdict still comes last
+  const json doc = json::parse(chromeTraceJson(tr, {0, 4, 2}, &info));
+  EXPECT_EQ(doc.at("otherData"), json({{"generator", "schedfuzz"},
+                                       {"program", info.program},
+                                       {"bugs", "issue38931"},
+                                       {"verdict", "stall"},
+                                       {"kind", "hang: stall"},
+                                       {"steps", 370},
+                                       {"vtime_ns", 5}}));
+  const json& evs = doc.at("traceEvents");
+  const json& v = evs.back();
+  EXPECT_EQ(v.at("ph"), "i");
+  EXPECT_EQ(v.at("s"), "g");
+  EXPECT_EQ(v.at("name"), "verdict: hang: stall");
+  EXPECT_EQ(v.at("args"), json({{"verdict", "stall"},
+                                {"kind", "hang: stall"},
+                                {"message", info.message},
+                                {"cause", info.cause},
+                                {"signature", info.signature},
+                                {"steps", 370}}));
+  for (const json& e : evs) {
+    if (e.contains("ts") && &e != &v) {
+      EXPECT_LT(e.at("ts").get<double>(), v.at("ts").get<double>()) << e;
+    }
+  }
+  // No cause or signature: the args leave them out.
+  info.cause.clear();
+  info.signature.clear();
+  const json args = json::parse(chromeTraceJson(tr, {0, 4, 2}, &info)).at("traceEvents").back().at("args");
+  EXPECT_FALSE(args.contains("cause"));
+  EXPECT_FALSE(args.contains("signature"));
 }
 
 TEST(TraceChrome, BlockWakePairIsOneSlice) {
@@ -802,10 +684,11 @@ TEST(TraceChrome, PythonJsonToolAccepts) {
 }
 
 TEST(TraceChrome, EmptyTraceIsValid) {
-  Json doc;
-  std::string err;
-  EXPECT_TRUE(JsonParser(chromeTraceJson({}, {})).parse(doc, err)) << err;
-  EXPECT_TRUE(JsonParser(chromeTraceJson({}, {0, 1})).parse(doc, err)) << err;
+  EXPECT_TRUE(json::accept(chromeTraceJson({}, {})));
+  EXPECT_TRUE(json::accept(chromeTraceJson({}, {0, 1})));
+  JsonRunInfo info;
+  info.verdict = "ok";
+  EXPECT_TRUE(json::accept(chromeTraceJson({}, {}, &info)));
 }
 
 }  // namespace

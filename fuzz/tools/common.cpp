@@ -14,6 +14,8 @@
 #include <iterator>
 #include <string_view>
 
+#include <sys/stat.h>
+
 #include "fuzz/choosers.h"
 #include "runtime/runtime.h"
 
@@ -102,7 +104,7 @@ bool setValue(const FlagInfo& f, const FlagSlot& s, const std::string& value, bo
       } else if (value == "0" || value == "false") {
         *static_cast<bool*>(s.value) = false;
       } else {
-        what = "expected no value, 1 or 0, found '" + value + "'";
+        what = "expected no value, 1 or 0, found " + quoteToken(value);
         return false;
       }
       return true;
@@ -113,7 +115,7 @@ bool setValue(const FlagInfo& f, const FlagSlot& s, const std::string& value, bo
       unsigned long long v = (*p >= '0' && *p <= '9') ? strtoull(p, &end, 10) : 0;
       if (!has_value || value.empty() || end == nullptr || *end || errno == ERANGE ||
           double(v) < f.lo || (f.hi < 1.8e19 && double(v) > f.hi)) {
-        what = "expected " + rangeText(f) + ", found " + (has_value ? "'" + value + "'" : std::string("no value"));
+        what = "expected " + rangeText(f) + ", found " + (has_value ? quoteToken(value) : std::string("no value"));
         return false;
       }
       *static_cast<uint64_t*>(s.value) = v;
@@ -124,7 +126,7 @@ bool setValue(const FlagInfo& f, const FlagSlot& s, const std::string& value, bo
       char* end = nullptr;
       double v = (*p == '.' || (*p >= '0' && *p <= '9')) ? strtod(p, &end) : NAN;
       if (!has_value || value.empty() || end == nullptr || *end || !(v >= f.lo && v <= f.hi)) {
-        what = "expected " + rangeText(f) + ", found " + (has_value ? "'" + value + "'" : std::string("no value"));
+        what = "expected " + rangeText(f) + ", found " + (has_value ? quoteToken(value) : std::string("no value"));
         return false;
       }
       *static_cast<double*>(s.value) = v;
@@ -145,7 +147,9 @@ bool setValue(const FlagInfo& f, const FlagSlot& s, const std::string& value, bo
 
 const char* const kInputRule =
     "A FILE whose content starts with \"# schedfuzz program\" is the text form\n"
-    "(docs/schedule-format.md, \"Text form\"); errors name FILE:line:col. Any other\n"
+    "(a UTF-8 BOM and blank space before it are allowed; the line must be\n"
+    "\"# schedfuzz program v1\"; docs/schedule-format.md, \"Text form\"); errors name\n"
+    "FILE:line:col. Any other\n"
     "FILE is the binary form, whose op bytes are read through a target's alphabet:\n"
     "--target=T, or else the target its path names (a directory lockosthread_fuzzer/\n"
     "or sched_fuzzer/, or corpus/<target>...); otherwise it is an error (\"binary\n"
@@ -335,7 +339,7 @@ bool loadInput(const std::string& path, const Target* flag_target, Input& in, st
   in.bytes = bytes.size();
   static const std::string kHeader = "# schedfuzz program";
   const Target* path_target = targetFromPath(path);
-  if (bytes.compare(0, kHeader.size(), kHeader) == 0) {
+  if (isTextForm(bytes)) {
     in.text = true;
     if (!parseText(bytes, path, in.program, error)) return false;
     if (flag_target != nullptr) {
@@ -439,6 +443,33 @@ bool writeFile(const std::string& path, const std::string& bytes, std::string& e
     return false;
   }
   return true;
+}
+
+bool sameFile(const std::string& a, const std::string& b) {
+  struct stat sa, sb;
+  return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}
+
+std::string freshPrefix(const std::string& prefix) {
+  auto taken = [](const std::string& p) {
+    std::error_code ec;
+    return std::filesystem::exists(p + ".bin", ec) || std::filesystem::exists(p + ".txt", ec);
+  };
+  if (!taken(prefix)) return prefix;
+  for (unsigned n = 1;; n++) {
+    std::string p = prefix + "-" + std::to_string(n);
+    if (!taken(p)) return p;
+  }
+}
+
+int finishOutput(const ToolInfo& tool, int rc) {
+  std::string why;
+  if (std::fflush(stdout) != 0) why = std::strerror(errno);
+  else if (std::ferror(stdout)) why = "a write failed";
+  if (why.empty()) return rc;
+  fprintf(stderr, "%s: error writing standard output: %s\n", tool.name, why.c_str());
+  return 2;
 }
 
 size_t opCount(const Program& p) {

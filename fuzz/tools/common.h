@@ -9,7 +9,7 @@
 // Errors are for people: every one names the flag (with the argument number)
 // or the file (with a byte offset for the binary form, line:col for the text
 // form) and says what was expected. Tools print them as "<tool>: <error>" and
-// exit with status 2.
+// exit with status 2, as they do when writing standard output fails.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -64,8 +64,12 @@ enum ToolBit : unsigned {
     "default policy)")                                                                                   \
   X(progress_every, UInt, 1000, 0, UINT64_MAX, kExplore, "N", "print a PULSE line every N runs (0: never)") \
   X(out, String, "", 0, 0, kExplore | kMinimize, "PREFIX",                                               \
-    "write the reproducer to PREFIX.bin and PREFIX.txt (explore: 'finding'; minimize: FILE "             \
-    "without .txt/.bin, plus '.min')")
+    "write the reproducer to PREFIX.bin and PREFIX.txt (explore: 'finding', or 'finding-N' if an "       \
+    "earlier run's files are there; minimize: FILE without .txt/.bin, plus '.min'; never FILE itself)")  \
+  X(regression, String, "", 0, 0, kMinimize, "DIR",                                                      \
+    "write a regression directory instead: DIR/repro.bin, repro.txt, expected.txt (README, 'Writing "    \
+    "and adding a reproducer'); DIR's name starts with the one bug switch --bugs names, e.g. "           \
+    "corpus/regressions/issue38931-mine; DIR must not exist")
 
 #define SCHEDFUZZ_FLAG_CTYPE_Bool bool
 #define SCHEDFUZZ_FLAG_CTYPE_UInt uint64_t
@@ -156,6 +160,20 @@ std::string stableAddresses(const std::string& dump);
 
 // Writes bytes to path; false and `error` ("cannot write PATH: reason") on failure.
 bool writeFile(const std::string& path, const std::string& bytes, std::string& error);
+
+// Whether a and b name the same existing file (same device and inode, so
+// "./x", "dir/../x" and a hard link all match). False if either is missing.
+bool sameFile(const std::string& a, const std::string& b);
+
+// `prefix` if neither PREFIX.bin nor PREFIX.txt exists, else the first of
+// PREFIX-1, PREFIX-2, ... for which neither does: an earlier run's reproducer
+// is never overwritten.
+std::string freshPrefix(const std::string& prefix);
+
+// The end of every tool's main: flushes standard output and, if any write to
+// it failed (a full disk, a closed pipe, /dev/full), says so on stderr and
+// turns `rc` into 2. Output that silently went nowhere is not success.
+int finishOutput(const ToolInfo& tool, int rc);
 
 // Counts for before/after lines: "5 ops, 3 choices, 12 bytes" (bytes of the
 // binary form in target's alphabet).

@@ -58,8 +58,9 @@ const ToolInfo kTool = {
     "  WROTE <PREFIX>.bin ... <PREFIX>.txt        then the finding's report\n"
     "  DONE <runs> runs, no finding\n"
     "  RESULT strategy=S depth=D seed=S found=0|1 runs=N seconds=T kind=<kind|none>   always last\n"
-    "\nexit status: 0 no finding, 1 finding, 2 usage or input error, 3 a finding whose\n"
-    "reproducer does not replay (MISMATCH: a defect of schedfuzz, please report it).\n",
+    "\nexit status: 0 no finding, 1 finding, 2 usage, input or output error (a write to\n"
+    "standard output failed), 3 a finding whose reproducer does not replay (MISMATCH: a\n"
+    "defect of schedfuzz, please report it).\n",
 };
 
 // Counts what PCT needs to know about a run's length.
@@ -278,6 +279,13 @@ int run(int argc, char** argv) {
     }
     std::vector<uint8_t> bin = encode(repro, target->alphabet);
     const Program& written = repro;  // in limits: decode(bin) == repro
+    // An earlier run's finding stays where it is: this one gets fresh names.
+    const std::string wanted = prefix;
+    prefix = freshPrefix(prefix);
+    if (prefix != wanted) {
+      printf("NOTE %s.bin or %s.txt exists (an earlier finding); writing %s.bin and %s.txt instead\n",
+             wanted.c_str(), wanted.c_str(), prefix.c_str(), prefix.c_str());
+    }
     if (!writeFile(prefix + ".bin", std::string(bin.begin(), bin.end()), err) ||
         !writeFile(prefix + ".txt", toText(written), err)) {
       fflush(stdout);
@@ -304,4 +312,6 @@ int run(int argc, char** argv) {
 }  // namespace
 }  // namespace schedfuzz::tools
 
-int main(int argc, char** argv) { return schedfuzz::tools::run(argc, argv); }
+int main(int argc, char** argv) {
+  return schedfuzz::tools::finishOutput(schedfuzz::tools::kTool, schedfuzz::tools::run(argc, argv));
+}

@@ -25,6 +25,7 @@
 // in order), so the loop ends. Nothing depends on time or addresses: the same input and flags
 // always give the same result, in the same number of candidates.
 #include <cinttypes>
+#include <filesystem>
 #include <cstdio>
 #include <set>
 #include <string>
@@ -45,15 +46,17 @@ const ToolInfo kTool = {
     "Shrinks a finding: drops scripts, ops and choice entries and lowers delays,\n"
     "switch targets, op args, gomaxprocs and walk, keeping each change only if the\n"
     "run still ends with exactly the same finding kind (\"hang: stall\" stays a\n"
-    "stall). Writes PREFIX.bin and PREFIX.txt and prints the sizes before and after\n"
-    "and the final report. Deterministic.",
+    "stall). Writes PREFIX.bin and PREFIX.txt (or, with --regression=DIR, a\n"
+    "regression directory) and prints the sizes before and after and the final\n"
+    "report. Deterministic.",
     "\noutput:\n"
     "  INITED FILE (...): <kind>\n"
     "  REDUCE <ops> ops, <choices> choices, <bytes> bytes: <what changed>   per kept change\n"
     "  DONE <candidates> candidates in <rounds> rounds, then before:/after: sizes\n"
-    "  WROTE <PREFIX>.bin ... <PREFIX>.txt, then the finding's report\n"
-    "\nexit status: 0 minimized, 2 usage or input error (including an input that\n"
-    "does not reproduce a finding).\n",
+    "  WROTE <PREFIX>.bin ... <PREFIX>.txt (or DIR/repro.bin, ...), then the finding's report\n"
+    "\nexit status: 0 minimized, 2 usage, input or output error (including an input\n"
+    "that does not reproduce a finding, --out naming the input, an existing\n"
+    "--regression DIR, a write to standard output that failed).\n",
 };
 
 std::string choiceText(const Choice& c) {
@@ -327,6 +330,33 @@ std::string defaultPrefix(const std::string& path) {
   return p + ".min";
 }
 
+// --regression=DIR: DIR must not exist, and its name up to the first '-'
+// must be the one bug switch the run has on (tests/regressions_test.cpp
+// derives the switch from the name).
+bool checkRegressionDir(const std::string& dir, const RunConfig& cfg, std::string& bug, std::string& error) {
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec)) {
+    error = "--regression=" + dir + ": expected a new directory, but it exists (remove it or pick another name)";
+    return false;
+  }
+  std::string name = std::filesystem::path(dir).lexically_normal().filename().string();
+  if (name.empty()) name = std::filesystem::path(dir).lexically_normal().parent_path().filename().string();
+  bug = name.substr(0, name.find('-'));
+  uint32_t bits = 0;
+  std::string err;
+  if (!gort::parseBugs(bug, bits, err) || bits == 0) {
+    error = "--regression=" + dir + ": expected a directory name that starts with a bug switch (then '-' and a "
+            "variant), e.g. issue38931-mine: " + err;
+    return false;
+  }
+  if (cfg.bugs != bits) {
+    error = "--regression=" + dir + ": expected the run's bug switches (--bugs or SCHEDFUZZ_BUGS) to be exactly " +
+            bug + ", as the directory name says; found " + (cfg.bugs ? bugList(cfg.bugs) : std::string("none"));
+    return false;
+  }
+  return true;
+}
+
 int run(int argc, char** argv) {
   Options opts;
   std::string err;
@@ -342,11 +372,25 @@ int run(int argc, char** argv) {
     usageError(kTool, "expected exactly one FILE, found " + std::to_string(opts.inputs.size()) + " (see --help)");
   }
   if (opts.out_set && opts.out.empty()) usageError(kTool, "--out=: expected --out=PREFIX");
+  if (opts.regression_set && opts.regression.empty()) usageError(kTool, "--regression=: expected --regression=DIR");
+  if (opts.regression_set && opts.out_set) usageError(kTool, "--out and --regression: expected one of them");
   Input in;
   if (!loadInput(opts.inputs[0], target, in, err)) usageError(kTool, err);
   // A binary input may hold what checkProgram rejects only through the
   // decoder's clamps, which never happens; a text one was checked on load.
   const std::string prefix = opts.out_set ? opts.out : defaultPrefix(in.path);
+  std::string regression_bug;  // --regression: the one switch DIR's name starts with
+  if (opts.regression_set) {
+    if (!checkRegressionDir(opts.regression, cfg, regression_bug, err)) usageError(kTool, err);
+  } else {
+    // The input is what a person has; a result must never replace it.
+    for (const char* ext : {".bin", ".txt"}) {
+      if (sameFile(prefix + ext, in.path)) {
+        usageError(kTool, "--out=" + prefix + ": expected a prefix whose " + ext + " is not the input " + in.path +
+                              " itself (it would be overwritten); choose another --out");
+      }
+    }
+  }
 
   Outcome first = replay(in.program, cfg, /*record_trace=*/false);
   const std::string kind = findingKind(first, cfg);
@@ -367,17 +411,53 @@ int run(int argc, char** argv) {
          before.c_str(), sizeLine(best, *in.target).c_str());
 
   std::vector<uint8_t> bin = encode(best, in.target->alphabet);
-  if (!writeFile(prefix + ".bin", std::string(bin.begin(), bin.end()), err) ||
-      !writeFile(prefix + ".txt", toText(best), err)) {
-    fflush(stdout);
-    usageError(kTool, "--out: " + err);
-  }
-  printf("WROTE %s.bin (%zu bytes, target %s) and %s.txt\n", prefix.c_str(), bin.size(), in.target->name,
-         prefix.c_str());
   Outcome last = replay(best, cfg, /*record_trace=*/true);
+  std::string report_path = prefix + ".txt";
+  if (opts.regression_set) {
+    // What tests/regressions_test.cpp checks, checked before anything is written.
+    RunConfig fixed = cfg;
+    fixed.bugs = 0;
+    const std::string fixed_kind = findingKind(replay(best, fixed, /*record_trace=*/false), fixed);
+    if (!fixed_kind.empty()) {
+      fflush(stdout);
+      usageError(kTool, "--regression=" + opts.regression + ": the minimized input is also a finding (" + fixed_kind +
+                            ") on the fixed runtime, so it is no regression test of " + regression_bug +
+                            "; nothing written");
+    }
+    std::string kind_line = kind;
+    if (kind == "throw") kind_line += ": " + last.result.message;  // the regression test's kind for throws
+    std::string text = toText(best);
+    const std::string comment = "# " + regression_bug + ": " + kind_line + "\n# Minimized by schedfuzz-minimize from " +
+                                in.path + " (" + before + " -> " + sizeLine(best, *in.target) + ").\n";
+    text.insert(text.find('\n') + 1, comment);
+    std::error_code ec;
+    std::filesystem::create_directories(opts.regression, ec);
+    if (ec) {
+      fflush(stdout);
+      usageError(kTool, "--regression=" + opts.regression + ": cannot create: " + ec.message());
+    }
+    const std::string dir = opts.regression + "/";
+    if (!writeFile(dir + "repro.bin", std::string(bin.begin(), bin.end()), err) ||
+        !writeFile(dir + "repro.txt", text, err) ||
+        !writeFile(dir + "expected.txt", kind_line + "\ntarget: " + in.target->name + "\n", err)) {
+      fflush(stdout);
+      usageError(kTool, "--regression: " + err);
+    }
+    printf("WROTE %srepro.bin (%zu bytes, target %s), %srepro.txt and %sexpected.txt (%s)\n", dir.c_str(),
+           bin.size(), in.target->name, dir.c_str(), dir.c_str(), kind_line.c_str());
+    report_path = dir + "repro.txt";
+  } else {
+    if (!writeFile(prefix + ".bin", std::string(bin.begin(), bin.end()), err) ||
+        !writeFile(prefix + ".txt", toText(best), err)) {
+      fflush(stdout);
+      usageError(kTool, "--out: " + err);
+    }
+    printf("WROTE %s.bin (%zu bytes, target %s) and %s.txt\n", prefix.c_str(), bin.size(), in.target->name,
+           prefix.c_str());
+  }
   ReportOptions ro;
   ro.target = in.target->fuzzer;
-  ro.input_path = prefix + ".txt";
+  ro.input_path = report_path;
   std::string report = formatReport(best, last, cfg, ro);
   fwrite(report.data(), 1, report.size(), stdout);
   return 0;
@@ -386,4 +466,6 @@ int run(int argc, char** argv) {
 }  // namespace
 }  // namespace schedfuzz::tools
 
-int main(int argc, char** argv) { return schedfuzz::tools::run(argc, argv); }
+int main(int argc, char** argv) {
+  return schedfuzz::tools::finishOutput(schedfuzz::tools::kTool, schedfuzz::tools::run(argc, argv));
+}

@@ -29,7 +29,7 @@ const ToolInfo kTool = {
     "  \"verdict: <kind>\" with message, bugs, cause, steps), then the sections\n"
     "  \"-- program --\", \"-- trace ... --\", \"-- state --\" (findings only), \"-- replay --\".\n"
     "  --quiet prints one line per FILE: \"FILE: ok\" or \"FILE: <kind> -- <message>\".\n"
-    "\nexit status: 0 every input ran ok, 1 some input is a finding, 2 usage or input error.\n",
+    "\nexit status: 0 every input ran ok, 1 some input is a finding, 2 usage, input or output error\n(a write to standard output failed).\n",
 };
 
 // The command that reproduces this output.
@@ -76,7 +76,17 @@ int replayOne(const Input& in, const RunConfig& cfg, const Options& opts) {
   fwrite(out.data(), 1, out.size(), stdout);
   if (!opts.json.empty()) {
     std::string err;
-    if (!writeFile(opts.json, chromeTraceJson(o.trace, o.mids), err)) usageError(kTool, "--json: " + err);
+    JsonRunInfo info;
+    info.program = toText(in.program);
+    info.bugs = bugList(cfg.bugs);
+    info.verdict = kind.empty() ? "ok" : verdictName(o.result.verdict);
+    if (!kind.empty() && o.result.verdict == Verdict::kOk) info.verdict = "precursor";  // strict, seen late
+    info.kind = kind;
+    info.message = o.result.message;
+    info.cause = o.precursor;  // Outcome has no separate cause or signature field yet
+    info.steps = o.result.steps;
+    info.vtime_ns = o.result.vtime;
+    if (!writeFile(opts.json, chromeTraceJson(o.trace, o.mids, &info), err)) usageError(kTool, "--json: " + err);
   }
   return kind.empty() ? 0 : 1;
 }
@@ -118,4 +128,6 @@ int run(int argc, char** argv) {
 }  // namespace
 }  // namespace schedfuzz::tools
 
-int main(int argc, char** argv) { return schedfuzz::tools::run(argc, argv); }
+int main(int argc, char** argv) {
+  return schedfuzz::tools::finishOutput(schedfuzz::tools::kTool, schedfuzz::tools::run(argc, argv));
+}
