@@ -9,6 +9,7 @@ Statistics: medians and p90 are nearest-rank over *all* runs of a cell, a miss c
 Wilson 95% intervals.
 """
 import argparse
+import glob
 import json
 import math
 import os
@@ -598,6 +599,13 @@ def main():
         stress_section(P, stress, ttb)
     else:
         P("(no stress results)")
+        P("")
+
+    # ================= sections written by other benchmarks =================
+    # results/sections/*.md, in name order, as they are: bench/soak.py's soak of the fixed
+    # runtime (4-soak.md) and the hand-run before/after comparisons, each with its command.
+    for f in sorted(glob.glob(os.path.join(R, "sections", "*.md"))):
+        P(open(f).read().rstrip())
         P("")
 
     # ================= commands =================

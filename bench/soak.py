@@ -15,8 +15,8 @@ the artifact is kept, counted, and the configuration goes on with the next seed 
 time is spent. Per configuration it records executions (libFuzzer's final stats), CPU
 seconds and peak RSS (wait4's rusage of the fuzzer process), findings, and the artifacts.
 
-Writes bench/results/soak.json and bench/results/soak.md (the table bench/REPORT.md quotes
-in its section 4; bench/report.py includes it). Exit status: 0 when every run ran (findings
+Writes bench/results/soak.json and bench/results/sections/4-soak.md (section 4 of
+bench/REPORT.md; bench/report.py includes every results/sections/*.md). Exit status: 0 when every run ran (findings
 are results, reported, not an error), 2 on a usage or build error.
 
     bench/soak.py [--seconds 225] [--jobs 2] [--targets ...] [--builds plain asan]
@@ -182,8 +182,9 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     with open(os.path.join(a.out, "soak.json"), "w") as f:
         json.dump(doc, f, indent=1)
-    with open(os.path.join(a.out, "soak.md"), "w") as f:
-        f.write(markdown(doc))
+    os.makedirs(os.path.join(a.out, "sections"), exist_ok=True)
+    with open(os.path.join(a.out, "sections", "4-soak.md"), "w") as f:
+        f.write("## 4. Soak: the fixed runtime never produces a finding\n\n" + markdown(doc))
     print(markdown(doc))
     return 0
 
