@@ -67,6 +67,12 @@ class Platform {
   virtual void newosproc(int mid, ThreadEntry entry, void* arg) = 0;
   virtual void* tlsGet() = 0;
   virtual void tlsSet(void* v) = 0;
+  // tlsGet without a virtual call where the platform can: the deterministic
+  // executor runs every M on one OS thread and keeps the running M's value
+  // in current_tls_ (getm() is the runtime's most frequent call: a tenth of
+  // an execution was the virtual tlsGet). The real platform leaves
+  // current_tls_valid_ false and answers from its thread_local.
+  void* tlsCurrent() { return current_tls_valid_ ? current_tls_ : tlsGet(); }
 
   // --- futex (Linux semantics) -------------------------------------------
   // Sleep while *addr == val, at most ns nanoseconds if ns >= 0. May wake
@@ -103,6 +109,12 @@ class Platform {
   // on the executor; the real platform signals the waiting caller and parks
   // the calling thread forever.
   [[noreturn]] virtual void exitProcess(int code) = 0;
+
+ protected:
+  // See tlsCurrent(). A platform that sets current_tls_valid_ must update
+  // current_tls_ whenever the running thread or its value changes.
+  void* current_tls_ = nullptr;
+  bool current_tls_valid_ = false;
 };
 
 }  // namespace gort

@@ -454,7 +454,7 @@ class Runtime {
  private:
   friend struct RuntimeAccess;
   // getg().m and getg()
-  M* getm() { return static_cast<M*>(plat_.tlsGet()); }
+  M* getm() { return static_cast<M*>(plat_.tlsCurrent()); }
   G* getg() { return getm()->curctx; }
   [[noreturn]] void throw_(const char* s);
   void event(Ev e, int a = 0, int b = 0, int c = 0) { plat_.event(e, a, b, c); }

@@ -182,7 +182,8 @@ struct SimPlatform::Impl {
     void* arg = nullptr;
   };
 
-  Impl(Chooser& c, SimOptions o) : chooser(c), opts(o), quiet(GORT_TSAN_ENABLED && o.tsan_no_sync) {
+  Impl(Chooser& c, SimOptions o, void** tls_slot)
+      : chooser(c), opts(o), current_tls(tls_slot), quiet(GORT_TSAN_ENABLED && o.tsan_no_sync) {
     threads.reserve(64);
     mids.reserve(64);
     runnable.reserve(64);
@@ -192,6 +193,7 @@ struct SimPlatform::Impl {
 
   Chooser& chooser;
   SimOptions opts;
+  void** current_tls;  // gort::Platform::current_tls_: the running thread's TLS value (tlsCurrent)
   std::vector<Thread> threads;  // by thread id
   std::vector<int> mids;        // thread id -> M id
   std::vector<int> runnable;    // ids of kRunnable threads, ascending (includes the running one)
@@ -200,7 +202,7 @@ struct SimPlatform::Impl {
   std::vector<Fiber*> all_fibers;   // every fiber created by this executor (destroyed by run())
   std::vector<Fiber*> free_fibers;  // g0s of exited threads: not running, ready for Reset
   Fiber* driver = nullptr;
-  int cur = -1;                     // the running thread
+  int cur = -1;                     // the running thread (setCur keeps current_tls in step)
   uint64_t step = 0;
   int64_t vtime = 0;
   int64_t next_deadline = kNever;   // earliest deadline in waitq; kNever if no timed waiter
@@ -321,6 +323,11 @@ struct SimPlatform::Impl {
     int64_t now = vtime;
     wakeWhere([now](const Thread& t) { return t.deadline >= 0 && t.deadline <= now; },
               std::numeric_limits<uint32_t>::max(), -1);
+  }
+
+  GORT_NO_SANITIZE_THREAD void setCur(int tid) {
+    cur = tid;
+    *current_tls = tid >= 0 ? threads[tid].tls : nullptr;
   }
 
   // --- progress and quiet mode ------------------------------------------------
@@ -484,7 +491,7 @@ struct SimPlatform::Impl {
     // Not running on `me` any more once SwitchFinal is done, and nothing runs
     // in between. (Not recycled in no-sync mode: see the file comment.)
     if (!quiet) free_fibers.push_back(me);
-    cur = next;
+    setCur(next);
     Fiber* to = threads[next].active;
     leaving();
     Fiber::SwitchFinal(me, to);
@@ -540,7 +547,7 @@ struct SimPlatform::Impl {
     int prev = cur;
     int next = pick();
     if (next == prev) return;  // kept running, or woke from its own timeout
-    cur = next;
+    setCur(next);
     switchThreads(threads[prev].active, threads[next].active);
     // Resumed: whoever switched here set cur back to prev.
   }
@@ -578,20 +585,21 @@ struct SimPlatform::Impl {
     conclude(Verdict::kBudget, "hang: step budget", {}, msg);
   }
 
+  // (No std::string here: conclude() abandons this fiber's frame for good,
+  // so anything it owns on the heap would leak. The message is built in a
+  // fixed buffer, as concludeStall's.)
   [[noreturn]] void concludeLivelock() {
-    std::string msg;
-    char buf[200];
+    char msg[480];
     const int64_t q = vtime - quiet_start;
-    std::snprintf(buf, sizeof buf,
-                  "livelock: no op completed and no thread started or exited for %" PRId64
-                  " ms of virtual time (since step %" PRIu64 "); %" PRIu64
-                  " fair rounds, the last %u with every timed waiter woken; running:",
-                  q / 1000000, last_progress_step, quiet_rounds, opts.livelock_rounds);
-    msg = buf;
+    int n = std::snprintf(msg, sizeof msg,
+                          "livelock: no op completed and no thread started or exited for %" PRId64
+                          " ms of virtual time (since step %" PRIu64 "); %" PRIu64
+                          " fair rounds, the last %u with every timed waiter woken; running:",
+                          q / 1000000, last_progress_step, quiet_rounds, opts.livelock_rounds);
     for (int tid : runnable) {
-      std::snprintf(buf, sizeof buf, " T%d (M%d at %s)", tid, threads[tid].mid,
-                    threads[tid].last_site == Site::kCount ? "(none)" : gort::siteInfo(threads[tid].last_site).name);
-      msg += buf;
+      if (n >= int(sizeof msg)) break;
+      n += std::snprintf(msg + n, sizeof msg - n, " T%d (M%d at %s)", tid, threads[tid].mid,
+                         threads[tid].last_site == Site::kCount ? "(none)" : gort::siteInfo(threads[tid].last_site).name);
     }
     conclude(Verdict::kLivelock, "hang: livelock", {}, msg);
   }
@@ -668,7 +676,9 @@ struct SimPlatform::Impl {
 // ---------------------------------------------------------------------------
 
 SimPlatform::SimPlatform(Chooser& chooser, SimOptions opts)
-    : impl_(std::make_unique<Impl>(chooser, opts)) {}
+    : impl_(std::make_unique<Impl>(chooser, opts, &current_tls_)) {
+  current_tls_valid_ = true;
+}
 
 SimPlatform::~SimPlatform() {
   // run() destroys its fibers; this covers a SimPlatform that was never run.
@@ -680,7 +690,7 @@ RunResult SimPlatform::run(ThreadEntry entry, void* arg) {
   if (im.started) die("SimPlatform::run called twice");
   im.started = true;
   im.driver = Fiber::ForThisThread();
-  im.cur = im.spawn(0, entry, arg, /*in_quiet=*/false);
+  im.setCur(im.spawn(0, entry, arg, /*in_quiet=*/false));
   if (im.quiet) gort::setFiberSwitchNoSync(true);
   Fiber::Switch(im.driver, im.threads[im.cur].g0);
   // Only conclude() switches back here, for good. Every thread fiber is
@@ -725,6 +735,7 @@ GORT_NO_SANITIZE_THREAD void* SimPlatform::tlsGet() {
 GORT_NO_SANITIZE_THREAD void SimPlatform::tlsSet(void* v) {
   if (impl_->cur < 0) die("tlsSet outside a thread");
   impl_->threads[impl_->cur].tls = v;
+  current_tls_ = v;
 }
 
 void SimPlatform::futexsleep(std::atomic<uint32_t>* addr, uint32_t val, int64_t ns) {
