@@ -110,15 +110,28 @@ bool Detectors::checkPAccounting(std::string& kind, std::string& message, std::s
     M* reserved = p->m;
     if (p->holder || reserved || nextp) {
       // In transit. A nextp owner without a thread must be queued for a
-      // template thread that exists, or be being cloned right now.
+      // template thread that exists, or that is being created by a goroutine
+      // that cannot be descheduled before newm1 returns (spec §7.5 (d)/(e):
+      // the fix's acquirem pins it). A creator that is running but
+      // preemptible is not enough: the transfer then depends on a goroutine
+      // that can be descheduled (the #38931 window, before it closes).
       if (nextp && !nextp->threadCreated && !p->holder && leak.empty()) {
+        const newmHandoffT& h = rt_.handoff();
         bool queued = false;
-        for (M* q = rt_.handoff().newm; q != nullptr; q = q->schedlink) queued |= q == nextp;
-        M* tm = rt_.handoff().templateM;
-        if (queued && !(tm && tm->threadCreated)) {
+        for (M* q = h.newm; q != nullptr; q = q->schedlink) queued |= q == nextp;
+        M* tm = h.templateM;
+        G* cg = h.creatorG;
+        const bool creatorRuns = cg != nullptr && (cg->atomicstatus.load() & ~_Gscan) == _Grunning;
+        if (queued && !(tm && tm->threadCreated) && !(creatorRuns && h.creatorPinned)) {
           leak = fmt("P%lld is leaked in transit: its only reference is M%lld.nextp, and M%lld waits on "
                      "newmHandoff for a template thread that does not exist",
                      p->id, nextp->id, nextp->id);
+          if (cg == nullptr) {
+            leak += " and that nobody is creating";
+          } else {
+            leak += " and whose creator G" + std::to_string(cg->goid) + " (" + gstatusName(cg->atomicstatus.load()) +
+                    (creatorRuns ? ", preemptible: no acquirem" : "") + ") can be descheduled before it clones it";
+          }
         }
       }
       continue;

@@ -499,9 +499,11 @@ void Runtime::startTemplateThread() {
   event(Ev::template_cas);
   newmHandoff_.creator = getm();
   newmHandoff_.creatorG = getg();
+  newmHandoff_.creatorPinned = getm()->locks > 0;
   newm(&Runtime::templateThread, nullptr, -1);
   newmHandoff_.creator = nullptr;
   newmHandoff_.creatorG = nullptr;
+  newmHandoff_.creatorPinned = false;
   if (fixed) releasem(mp);
 }
 

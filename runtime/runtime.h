@@ -358,6 +358,9 @@ struct newmHandoffT {
   M* templateM = nullptr;   // the M allocated for templateThread, once allocm returned
   M* creator = nullptr;     // the M that won the CAS, until its newm returned
   G* creatorG = nullptr;    // the goroutine that won the CAS, until its newm returned
+  // The creator could not be descheduled from the CAS until its newm returned
+  // (m.locks > 0 at the CAS: the fix's acquirem). Pre-fix it is false.
+  bool creatorPinned = false;
 };
 
 // Go's runtime rwmutex, used for execLock (readers: thread creation).
