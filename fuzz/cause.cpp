@@ -43,7 +43,9 @@ std::vector<ThreadLine> parseThreads(const std::string& dump) {
       size_t b = on + std::strlen(" on futex ");
       size_t e = line.find(' ', b);
       std::string word = line.substr(b, e - b);
-      if (word.rfind("addr#", 0) != 0) t.futex = word;
+      // Unnamed futexes print only their address: addr#N once the harness
+      // made the dump stable, a raw pointer before that.
+      if (word.rfind("addr#", 0) != 0 && word.rfind("0x", 0) != 0 && word != "(nil)") t.futex = word;
       t.timed = line.find(" until ", b) != std::string::npos;
     }
     const size_t lp = line.rfind(" (");

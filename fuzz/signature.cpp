@@ -149,6 +149,12 @@ std::string signatureOf(const Cause& c) {
 
 bool knownSignature(const std::string& signature) { return find(signature) != nullptr; }
 
+std::vector<std::pair<std::string, std::string>> knownSignatures() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const Entry& e : kTable) out.emplace_back(e.sig, e.frame);
+  return out;
+}
+
 std::string signatureFrame(const std::string& signature) {
   if (const Entry* e = find(signature)) return e->frame;
   if (const ClassEntry* c = findClass(signature)) return std::string("SCHEDFUZZ_") + c->cls + "_unclassified";

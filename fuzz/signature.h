@@ -17,6 +17,8 @@
 // a new culprit groups with its class until it is added to the table.
 #pragma once
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace schedfuzz {
 
@@ -27,6 +29,8 @@ std::string signatureOf(const Cause& c);
 
 // Whether the abort chain has a leaf of its own for `signature`.
 bool knownSignature(const std::string& signature);
+// Every signature with a leaf of its own, and that leaf's name, in table order.
+std::vector<std::pair<std::string, std::string>> knownSignatures();
 
 // The leaf function's name for `signature` ("SCHEDFUZZ_stall_P_in_transit",
 // or "SCHEDFUZZ_<class>_unclassified").
