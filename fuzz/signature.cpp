@@ -13,6 +13,25 @@
 #define SCHEDFUZZ_FRAME extern "C" __attribute__((noinline, used))
 #define SCHEDFUZZ_BARRIER() asm volatile("" ::: "memory")
 
+// The leaf raises SIGABRT itself, with the tgkill system call inline, so the
+// signal's pc is in the leaf: a sanitizer's stack and its DEDUP_TOKEN then
+// start at SCHEDFUZZ_<class>__<culprit>, not at libc's raise/abort (which
+// ClusterFuzz drops, but libFuzzer's DEDUP_TOKEN would keep). Elsewhere, or
+// if the signal returns (blocked, ignored), abort() follows.
+#if defined(__x86_64__) && defined(__linux__)
+#define SCHEDFUZZ_SELF_ABRT()                                                                  \
+  do {                                                                                         \
+    long pid_, tid_, r_;                                                                       \
+    asm volatile("syscall" : "=a"(pid_) : "0"(39L) : "rcx", "r11", "memory");  /* getpid */   \
+    asm volatile("syscall" : "=a"(tid_) : "0"(186L) : "rcx", "r11", "memory"); /* gettid */   \
+    asm volatile("syscall" : "=a"(r_) : "0"(234L), "D"(pid_), "S"(tid_), "d"(6L)               \
+                 : "rcx", "r11", "memory"); /* tgkill(pid, tid, SIGABRT) */                    \
+    (void)r_;                                                                                  \
+  } while (0)
+#else
+#define SCHEDFUZZ_SELF_ABRT() SCHEDFUZZ_BARRIER()
+#endif
+
 // The signatures the explainers of fuzz/cause.cpp produce: class function,
 // leaf function (SCHEDFUZZ_ + the signature with '/' -> "__", '-' -> '_'),
 // signature. tests/cause_test.cpp checks the names against the signatures.
@@ -69,7 +88,7 @@ using Leaf = void (*)();
 #define LEAF(cls, ident, sig)                     \
   SCHEDFUZZ_FRAME void SCHEDFUZZ_##ident() {      \
     SCHEDFUZZ_signature = sig;                    \
-    SCHEDFUZZ_BARRIER();                          \
+    SCHEDFUZZ_SELF_ABRT();                        \
     abort();                                      \
   }
 SCHEDFUZZ_SIGNATURES(LEAF)
@@ -77,14 +96,14 @@ SCHEDFUZZ_SIGNATURES(LEAF)
 #define UNCLASSIFIED(cls)                                       \
   SCHEDFUZZ_FRAME void SCHEDFUZZ_##cls##_unclassified() {       \
     SCHEDFUZZ_signature = #cls "/(unclassified)";               \
-    SCHEDFUZZ_BARRIER();                                        \
+    SCHEDFUZZ_SELF_ABRT();                                      \
     abort();                                                    \
   }
 SCHEDFUZZ_CLASSES(UNCLASSIFIED)
 #undef UNCLASSIFIED
 SCHEDFUZZ_FRAME void SCHEDFUZZ_unclassified() {
   SCHEDFUZZ_signature = "(unclassified)";
-  SCHEDFUZZ_BARRIER();
+  SCHEDFUZZ_SELF_ABRT();
   abort();
 }
 

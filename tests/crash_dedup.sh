@@ -15,7 +15,9 @@
 #     frame and SCHEDFUZZ_finding;
 #   * the reproducers of one bug switch give one top-3 stack, and different
 #     switches give different ones (8 bugs, 8 stacks);
-#   * the DEDUP_TOKEN line (ASAN_OPTIONS=dedup_token_length=3) is there.
+#   * the DEDUP_TOKEN line (ASAN_OPTIONS=dedup_token_length=3) is those same
+#     three frames: the signal is raised in the leaf itself, so no libc frame
+#     comes first (libFuzzer's -fork mode and crash dedup read this token).
 # Prints one line per reproducer; exits 1 on any failure.
 set -uo pipefail
 bindir="${1:?usage: crash_dedup.sh BINDIR REGRESSIONS_DIR}"
@@ -53,7 +55,9 @@ for dir in "$regdir"/*/; do
   if [ "$top3" != "$want $cls SCHEDFUZZ_finding" ]; then
     echo "FAIL $name: top frames '$top3', expected '$want $cls SCHEDFUZZ_finding'"; fail=1
   fi
-  if [ -z "$token" ]; then echo "FAIL $name: no DEDUP_TOKEN line"; fail=1; fi
+  if [ "$token" != "$(echo "$frames" | paste -sd'\n' - | sed ':a;N;$!ba;s/\n/--/g')" ]; then
+    echo "FAIL $name: DEDUP_TOKEN '$token' is not the top three frames"; fail=1
+  fi
   if [ -n "${stack_of_bug[$bug]:-}" ] && [ "${stack_of_bug[$bug]}" != "$top3" ]; then
     echo "FAIL $name: bug $bug crashed with two stacks: '${stack_of_bug[$bug]}' and '$top3'"; fail=1
   fi
