@@ -273,7 +273,7 @@ Cause stall(const Ctx& c) {
   }
   std::string leak = c.leakedP(k.culprit);
   if (!leak.empty()) {
-    k.text = "no M can get this P to run goroutines: " + leak;
+    k.text = "goroutines wait for a P no M can get: " + leak;
     return k;
   }
   k.culprit = "timed-waiters-only";
