@@ -48,8 +48,9 @@ std::string causeLines(const Outcome& o);
 // Bug switch names ("issue38931,..."), "" for none.
 std::string bugList(uint32_t bugs);
 
-// The whole report a finding prints: kind, bug switches, cause, the program
-// (text form), the column trace, the state dump, and a one-line replay command.
+// The whole report a finding prints: kind, bug switches, cause, signature,
+// the program (text form), the column trace, the state dump (addresses as
+// addr#N), and a one-line replay command. The same outcome gives the same bytes.
 struct ReportOptions {
   std::string target;       // e.g. "lockosthread_fuzzer"
   std::string input_path;   // for the replay line; "" if unknown
