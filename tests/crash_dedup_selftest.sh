@@ -8,6 +8,7 @@
 # (fail), and libc frames above the leaf with a DEDUP_TOKEN of libc frames
 # (fail: the token must be the signature's frames).
 set -uo pipefail
+ulimit -c 0 2>/dev/null || true
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -26,7 +27,7 @@ echo "    #$i 0x55 in schedfuzz::targetRun(schedfuzz::TargetSpec const&, unsigne
 echo "    #$((i + 1)) 0x55 in fuzzer::Fuzzer::ExecuteCallback(unsigned char const*, unsigned long) (/bin/x+0xd1373)"
 echo
 tokvar="FAKE_TOKEN_${SCHEDFUZZ_BUGS}"; echo "DEDUP_TOKEN: ${!tokvar}"
-kill -ABRT $$
+exit 1
 FAKE
 chmod +x "$tmp/bin/lockosthread_fuzzer"
 for b in bugA-x bugA-y bugB; do
