@@ -237,12 +237,14 @@ struct Ctx {
     }
     return s;
   }
-  // The last runtime event before the end, "(step N) Mk: text".
-  std::string lastTransition() const {
+  // The last runtime event before the end, "(step N) Mk: text"; with ev
+  // set, the last event ev whose first argument is a.
+  std::string lastTransition(Ev ev = Ev::kCount, int a = 0) const {
     if (in.trace == nullptr || in.mids == nullptr) return "";
     for (size_t i = in.trace->size(); i-- > 0;) {
       const TraceEvent& e = (*in.trace)[i];
       if (e.kind != TraceEvent::Kind::kRuntime) continue;
+      if (ev != Ev::kCount && (e.ev != ev || e.a != a)) continue;
       return "(step " + std::to_string(e.step) + ") " + threadName(e.thread, *in.mids) + ": " +
              eventText(e, *in.mids);
     }
@@ -430,11 +432,13 @@ Cause invariant(const Ctx& c, const std::string& check) {
 
 Cause oracle(const Ctx& c, const std::string& check) {
   Cause k;
+  std::string transition;  // the event that broke the promise, if the trace has it
   if (check == "thread cloned from a locked thread") {
     k.culprit = "clone-from-locked-thread";
     for (M* mp : c.rt.allms()) {
       if (!mp->clonedFromTainted || mp->clonedBy == nullptr) continue;
       M* by = mp->clonedBy;
+      transition = c.lastTransition(Ev::newm_clone, static_cast<int>(mp->id));
       k.text = "M" + std::to_string(mp->id) + "'s thread was cloned by M" + std::to_string(by->id) + ", tainted by " +
                (by->taintedBy ? "G" + std::to_string(by->taintedBy->goid) : std::string("user code")) +
                "'s LockOSThread, whose lockedExt=" + std::to_string(by->lockedExt);
@@ -451,6 +455,7 @@ Cause oracle(const Ctx& c, const std::string& check) {
     k.culprit = "locked-thread-reused";
     for (M* mp : c.rt.allms()) {
       if (mp->taintedRan == nullptr) continue;
+      transition = c.lastTransition(Ev::execute, static_cast<int>(mp->taintedRan->goid));
       k.text = "M" + std::to_string(mp->id) + " (tainted by " +
                (mp->taintedBy ? "G" + std::to_string(mp->taintedBy->goid) : std::string("?")) + ", lockedExt=" +
                std::to_string(mp->lockedExt) + ", lockedg=" +
@@ -464,6 +469,7 @@ Cause oracle(const Ctx& c, const std::string& check) {
       if (gp->lockedShadow <= 0 || (gp->atomicstatus.load() & ~_Gscan) == _Gdead || gp->lockedm == gp->lockedShadowM)
         continue;
       M* sm = gp->lockedShadowM;
+      transition = c.lastTransition(Ev::unlockosthread, static_cast<int>(gp->goid));
       k.text = "G" + std::to_string(gp->goid) + " holds " + std::to_string(gp->lockedShadow) +
                " LockOSThread(s) but lockedm=" + (gp->lockedm ? "M" + std::to_string(gp->lockedm->id) : std::string("nil")) +
                "; M" + std::to_string(sm ? sm->id : -1) + ".lockedExt=" + std::to_string(sm ? sm->lockedExt : 0) +
@@ -472,8 +478,12 @@ Cause oracle(const Ctx& c, const std::string& check) {
     }
   }
   if (k.text.empty()) k.text = check + ": " + c.r.message;
-  const std::string last = c.lastTransition();
-  if (!last.empty()) k.text += "; last transition " + last;
+  if (!transition.empty()) {
+    k.text += "; broken at " + transition;
+  } else {
+    const std::string last = c.lastTransition();
+    if (!last.empty()) k.text += "; last transition " + last;
+  }
   return k;
 }
 

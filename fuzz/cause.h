@@ -19,7 +19,9 @@
 //    (note or mutex) and who could wake it;
 //  * throw: the message, the function that threw, and for checkdead the M
 //    that holds a P while checkdead counts no running M;
-//  * invariant / oracle / precursor: the field the check names and the last
+//  * oracle: the tainted M or goroutine, who locked it, its lockedExt, and
+//    the event that broke the promise (the clone, the execute, the unlock);
+//  * invariant / precursor: the check, its message (the field) and the last
 //    runtime transition before it broke.
 // Each explainer also returns the culprit token of the signature. Texts hold
 // ids (M3, P0, G2), statuses and site names only, never addresses: the same
