@@ -227,13 +227,13 @@ struct Ctx {
       if (l.mid == sysmon) t = &l;
     if (t == nullptr) return "no sysmon";
     std::string s = "sysmon M" + std::to_string(sysmon);
-    if (rt.sched().sysmonwait.load()) s += " is in sysmonwait,";
+    if (rt.sched().sysmonwait.load()) s += " is in sysmonwait (it saw nothing to retake) and";
     if (t->state == "blocked") {
-      if (t->futex == "sched.sysmonnote") s += " sleeping on sched.sysmonnote (it saw nothing to retake)";
+      if (t->futex == "sched.sysmonnote") s += " sleeps on sched.sysmonnote";
       else if (t->futex.find(".usleep") != std::string::npos) s += " sleeps in usleep between retakes";
       else s += " sleeps on " + (t->futex.empty() ? std::string("an unnamed futex") : t->futex);
     } else {
-      s += " is " + t->state;
+      s += " is awake" + (t->func.empty() ? std::string() : " in " + t->func);
     }
     return s;
   }
@@ -293,8 +293,16 @@ Cause spin(const Ctx& c) {
   Cause k;
   std::string s;
   bool ignored = false, anyG = false;
+  // The goroutines that kept running are those whose M is runnable in user
+  // code; an M that is in the runtime (the stop-the-world poll, a note
+  // sleep the executor's fair rounds woke) is waiting, not spinning. If no
+  // M is in user code, every runnable M with a goroutine is listed.
+  bool anyUser = false;
+  for (const ThreadLine& t : c.threads)
+    anyUser |= (t.state == "running" || t.state == "runnable") && t.func == "user";
   for (const ThreadLine& t : c.threads) {
     if (t.state != "running" && t.state != "runnable") continue;
+    if (anyUser && t.func != "user") continue;
     const M* mp = nullptr;
     for (M* m : c.rt.allms())
       if (m->id == t.mid) mp = m;
