@@ -172,7 +172,9 @@ TEST(RegressionSignatures, OnePerBugSwitchAndDistinctAcrossSwitches) {
 // StrictPrecursor
 
 // The step and kind of the strict precursor with the bug on, recorded before
-// the leak check allowed for a pinned creator (commit c91ea6e^): 65, 123, 149.
+// the leak check allowed for a pinned creator (main at 5069f61): 65, 123, 149.
+// (On the fixed runtime that check fired at 123 and 149 for the -stw and
+// -libfuzzer reproducers: a creator holding acquirem, about to clone.)
 struct StrictCase {
   const char* dir;
   const char* kind;
