@@ -228,8 +228,20 @@ bool Detectors::checkTemplate(std::string& leak) {
   leak = "haveTemplateThread=1 but no template thread exists and the goroutine creating it";
   if (cg != nullptr) {
     leak += " (G" + std::to_string(cg->goid) + ") was descheduled (" + gstatusName(cg->atomicstatus.load()) + ")";
+    return false;
+  }
+  // Its newm returned without a clone. Say where the template M is rather
+  // than blame a goroutine: queued on newmHandoff (from a locked M), it
+  // waits for the template thread, i.e. for itself.
+  bool queued = false;
+  for (M* q = h.newm; q != nullptr; q = q->schedlink) queued |= q == tm;
+  if (tm == nullptr) {
+    leak += " returned without allocating it";
+  } else if (queued) {
+    leak = "haveTemplateThread=1 but the template thread M" + std::to_string(tm->id) +
+           " has no thread: it is queued on newmHandoff, which only the template thread drains";
   } else {
-    leak += " is gone";
+    leak += " returned without cloning M" + std::to_string(tm->id);
   }
   return false;
 }

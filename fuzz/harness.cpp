@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "fuzz/cause.h"
+#include "fuzz/signature.h"
 #include "fuzz/trace.h"
 #include "runtime/fiber.h"
 
@@ -127,6 +129,31 @@ void Interp::runScript(int idx) {
   rt->wgDone(wg);
 }
 
+// "0x" followed by at least 8 hex digits, standing alone: an address.
+std::string stableDumpAddresses(const std::string& dump) {
+  std::vector<std::string> seen;
+  std::string out;
+  auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); };
+  auto alnum = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  for (size_t i = 0; i < dump.size();) {
+    size_t j = i + 2;
+    if (dump.compare(i, 2, "0x") == 0 && (i == 0 || !alnum(dump[i - 1]))) {
+      while (j < dump.size() && hex(dump[j])) j++;
+    }
+    if (j - i >= 2 + 8 && (j == dump.size() || !alnum(dump[j]))) {
+      std::string addr = dump.substr(i, j - i);
+      size_t n = 0;
+      while (n < seen.size() && seen[n] != addr) n++;
+      if (n == seen.size()) seen.push_back(addr);
+      out += "addr#" + std::to_string(n + 1);
+      i = j;
+    } else {
+      out += dump[i++];
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string bugList(uint32_t bugs) {
@@ -177,7 +204,32 @@ Outcome runProgram(const Program& p, Chooser& chooser, const RunConfig& cfg) {
   o.precursor_step = det.precursorStep();
   o.trace = sim.takeTrace();
   o.mids = sim.mids();
+  // The executor's dump prints futex addresses; a report must be the same
+  // bytes on every run, so they become addr#1, addr#2, ... in order of
+  // first appearance (as schedfuzz-replay's stableAddresses does).
+  o.result.dump = stableDumpAddresses(o.result.dump);
+  // rt is still alive: the cause is read from the state the run left.
+  if (o.finding() || (cfg.detectors.strict && !o.precursor.empty())) {
+    CauseInput ci;
+    ci.rt = &rt;
+    ci.result = &o.result;
+    ci.trace = &o.trace;
+    ci.mids = &o.mids;
+    ci.precursor = o.precursor;
+    ci.precursor_step = o.precursor_step;
+    ci.strict = cfg.detectors.strict;
+    const Cause c = explainFinding(ci);
+    o.cause = c.text;
+    o.signature = signatureOf(c);
+  }
   return o;
+}
+
+std::string causeLines(const Outcome& o) {
+  std::string out;
+  if (!o.cause.empty()) out += "  cause:   " + o.cause + "\n";
+  if (!o.signature.empty()) out += "  signature: " + o.signature + "\n";
+  return out;
 }
 
 std::string formatReport(const Program& p, const Outcome& o, const RunConfig& cfg, const ReportOptions& ro) {
@@ -185,9 +237,7 @@ std::string formatReport(const Program& p, const Outcome& o, const RunConfig& cf
   out += "==schedfuzz== FINDING: " + o.result.kind + "\n";
   out += "  message: " + o.result.message + "\n";
   out += "  bugs:    " + (cfg.bugs ? bugList(cfg.bugs) : std::string("none (fixed runtime)")) + "\n";
-  if (!o.precursor.empty()) {
-    out += "  cause:   (step " + std::to_string(o.precursor_step) + ") " + o.precursor + "\n";
-  }
+  out += causeLines(o);
   out += "  steps:   " + std::to_string(o.result.steps) + ", virtual time " +
          std::to_string(o.result.vtime / 1000) + " us\n";
   out += "\n-- program --\n" + toText(p);

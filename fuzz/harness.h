@@ -29,16 +29,28 @@ struct Outcome {
   uint64_t precursor_step = 0;
   std::vector<TraceEvent> trace;
   std::vector<int> mids;
+  // For a finding (or a precursor in strict mode), computed by runProgram
+  // from the runtime state at the end of the run (fuzz/cause.h): the culprit
+  // state in one line, and the stable signature "<class>/<culprit>"
+  // (fuzz/signature.h). Both "" when there is nothing to report.
+  std::string cause;
+  std::string signature;
   bool finding() const { return result.verdict != Verdict::kOk; }
 };
 
 Outcome runProgram(const Program& p, Chooser& chooser, const RunConfig& cfg);
 
+// The report's header lines about the culprit: "  cause:   ...\n" and
+// "  signature: ...\n" ("" for an outcome without either). formatReport and
+// schedfuzz-replay print them alike.
+std::string causeLines(const Outcome& o);
+
 // Bug switch names ("issue38931,..."), "" for none.
 std::string bugList(uint32_t bugs);
 
-// The whole report a finding prints: kind, bug switches, cause, the program
-// (text form), the column trace, the state dump, and a one-line replay command.
+// The whole report a finding prints: kind, bug switches, cause, signature,
+// the program (text form), the column trace, the state dump (addresses as
+// addr#N), and a one-line replay command. The same outcome gives the same bytes.
 struct ReportOptions {
   std::string target;       // e.g. "lockosthread_fuzzer"
   std::string input_path;   // for the replay line; "" if unknown

@@ -60,7 +60,7 @@ int replayOne(const Input& in, const RunConfig& cfg, const Options& opts) {
   out += "  verdict: " + (kind.empty() ? std::string("ok") : kind) + "\n";
   if (!kind.empty()) out += "  message: " + o.result.message + "\n";
   out += "  bugs:    " + (cfg.bugs ? bugList(cfg.bugs) : std::string("none (fixed runtime)")) + "\n";
-  if (!o.precursor.empty()) out += "  cause:   (step " + std::to_string(o.precursor_step) + ") " + o.precursor + "\n";
+  out += causeLines(o);
   out += "  steps:   " + std::to_string(o.result.steps) + ", virtual time " + std::to_string(o.result.vtime / 1000) +
          " us\n";
   out += "\n-- program --\n" + toText(in.program);
