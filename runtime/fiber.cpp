@@ -1,4 +1,4 @@
-// runtime/fiber.cpp — Fiber: ucontext (or an x86-64 asm switch) with the ASan and TSan fiber annotations.
+// runtime/fiber.cpp — Fiber: an x86-64 asm switch (or ucontext) with the ASan and TSan fiber annotations.
 //
 // The model. A fiber is an Impl: a saved context, a stack, an entry function,
 // and the sanitizer state that must follow the stack around. Exactly one
@@ -9,13 +9,14 @@
 //      to->came_from = from (the arriving side needs to know whom it
 //      replaced; see step 4);
 //   2. __sanitizer_start_switch_fiber(&from->fake_save, to's stack):
-//      parks from's ASan fake stack in from (nullptr instead for SwitchFinal,
-//      which makes ASan free it: from will never resume that context);
+//      parks from's ASan fake stack in from (SwitchFinal too: the fake
+//      stack stays with the fiber for its next incarnation; nullptr, which
+//      makes ASan free it, only when the stack itself is freed);
 //   3. __tsan_switch_to_fiber(to->tsan, flags) immediately followed by
-//      swapcontext, in the same frame. TSan keeps a shadow call stack per
+//      the jump (gort_fiber_swap or swapcontext), in the same frame. TSan keeps a shadow call stack per
 //      fiber; a wrapper that switched TSan's fiber and then returned before
 //      the jump would pop the *new* fiber's shadow stack (pitfall 1);
-//   4. on arrival (after swapcontext returns, or first thing in the entry
+//   4. on arrival (after the jump returns, or first thing in the entry
 //      trampoline) __sanitizer_finish_switch_fiber(self->fake_save, ...)
 //      restores this fiber's fake stack and reports the bounds of the stack
 //      just left, which are stored on came_from, the *previous* fiber —
@@ -23,45 +24,61 @@
 //      bounds and LSan then reports bogus leaks at exit).
 //
 // Two implementations of the jump itself, one interface:
-//  * glibc ucontext (getcontext/makecontext/swapcontext): always under a
-//    sanitizer (ASan and TSan understand swapcontext; shared notes 5.1), and
-//    wherever GORT_FIBER_UCONTEXT=1 is defined or the CPU is not x86-64.
-//    swapcontext makes an rt_sigprocmask syscall per switch: ~300 ns here.
 //  * a 20-instruction x86-64 switch (gort_fiber_swap below, in the style of
 //    Boost.Context's fcontext and marl's osfiber_asm_x64): saves the
 //    callee-saved registers, MXCSR and the x87 control word on the stack
 //    being left and loads them from the one being entered. No syscall:
-//    ~14 ns per Switch. Used only when no sanitizer is enabled. It does not carry a
-//    per-fiber signal mask as ucontext does; gort never changes the mask
-//    on a fiber (newosproc sets it for the whole thread before any fiber).
+//    ~14 ns per Switch. Used on x86-64 in every build, sanitized or not:
+//    the annotations above are all ASan and TSan need (neither has to see
+//    a swapcontext). It does not carry a per-fiber signal mask as ucontext
+//    does; gort never changes the mask on a fiber (newosproc sets it for
+//    the whole thread before any fiber).
+//  * glibc ucontext (getcontext/makecontext/swapcontext), wherever
+//    GORT_FIBER_UCONTEXT=1 is defined or the CPU is not x86-64.
+//    swapcontext makes an rt_sigprocmask syscall per switch: ~300 ns here.
 //
 // Why each odd decision:
-//  * Stacks come from the heap under ASan (LSan scans heap chunks, so
-//    pointers held only by a suspended fiber's locals are not leaks; marl
-//    also avoids mmap'd stacks under ASan), page-aligned, and are scrubbed
-//    with MADV_DONTNEED whenever a run is retired (see scrubStack);
-//    otherwise from mmap with a PROT_NONE guard page, so an overflow faults
-//    instead of corrupting.
-//  * makecontext reads uc_stack once; we then zero it. ASan's swapcontext
-//    interceptor unpoisons the whole uc_stack of the target context on every
-//    switch (and again on return), which would erase the redzones of every
-//    suspended frame and cost a 128 KiB shadow memset per switch. We
-//    unpoison a stack ourselves, once, whenever it is (re)armed. With that
-//    done the interceptor has nothing left to do but print "ASan doesn't
-//    fully support makecontext/swapcontext ..." on stderr of every process
-//    (which broke tools whose tests expect a clean stderr), so under ASan
-//    we call glibc's swapcontext directly, found with dlsym in libc.so.6.
-//  * A fiber that is abandoned mid-run (Destroy or Reset while suspended)
-//    still owns an ASan fake stack (only when detect_stack_use_after_return
-//    is on: OSS-Fuzz sets it). ASan has no call to free a parked fake stack,
-//    so retireFakeStack() re-arms the fiber with a tiny entry that adopts
-//    its fake stack and leaves with SwitchFinal: two switches, only in that
-//    case, and nothing leaks from one fuzz input to the next.
+//  * Nothing a recycled fiber needs is mapped, unmapped, scrubbed or
+//    faulted in again per fuzz execution (issue 12: under ASan that was
+//    most of an execution; bench/REPORT.md section 8). Stacks come from
+//    mmap, with a PROT_NONE guard page so an overflow faults instead of
+//    corrupting, and go back to the pool with their Impl.
+//  * LeakSanitizer and stacks. LSan scans heap chunks and registered root
+//    regions. A live fiber's stack is a root region (pointers held only by
+//    a suspended fiber's locals are not leaks); a pooled one is not, so the
+//    dead frames of earlier runs cannot hide a leak (test
+//    FiberPool.LeakSanitizerSeesLeaksOfRecycledFibers). Before, stacks
+//    were heap chunks scrubbed with MADV_DONTNEED at every retire: a
+//    syscall, a TLB flush and the page faults of the next run.
+//  * ASan shadow of a recycled stack: only [sp saved at the last departure,
+//    top) can still be poisoned (Impl::cleanShadow says why), so only that
+//    is unpoisoned when the fiber is retired, not the whole stack.
+//  * ASan fake stacks (detect_stack_use_after_return, which OSS-Fuzz sets).
+//    ASan maps one per fiber on its first instrumented frame, ~11 size
+//    classes of the stack's size, and unmaps it when a fiber leaves with
+//    start_switch_fiber(nullptr). So the fake stack is parked with its fiber
+//    even by SwitchFinal, survives Reset and the pool, and the frames that
+//    earlier incarnations abandoned are collected by ASan's own collector,
+//    every kFakeCollectEvery incarnations (Impl::start). Only when the
+//    stack is freed (the pool is full) does retireFakeStack() let ASan free
+//    the fake stack: it re-arms the fiber with a tiny entry that adopts its
+//    fake stack and leaves with start_switch_fiber(nullptr); ASan has no
+//    call to free a parked fake stack. Nothing leaks from one fuzz input to
+//    the next, and the number of fake stacks is bounded by the pool.
+//  * With ucontext, makecontext reads uc_stack once; we then zero it.
+//    ASan's swapcontext interceptor would unpoison the whole uc_stack of the
+//    target context on every switch, erasing the redzones of every
+//    suspended frame, and print "ASan doesn't fully support
+//    makecontext/swapcontext ..." on stderr of every process (which broke
+//    tools whose tests expect a clean stderr), so under ASan we call glibc's
+//    swapcontext directly, found with dlsym in libc.so.6.
 //  * Under TSan each incarnation of a fiber (Create, every Reset) gets a
 //    fresh TSan fiber: a fiber that ended in SwitchFinal left its shadow
 //    call stack unbalanced, and reusing it would overflow it after enough
 //    recycles. __tsan_create_fiber also orders everything its creator did
-//    before the new fiber's first step, which covers entry/arg.
+//    before the new fiber's first step, which covers entry/arg. (The cost:
+//    TSan maps a 512 KiB shadow call stack for each TSan fiber, so every
+//    incarnation under TSan makes an mmap, a madvise and a munmap.)
 //  * In no-sync mode (setFiberSwitchNoSync) switches are not
 //    happens-before edges, yet a fiber created by one fiber may be switched
 //    to, renamed, reset or destroyed by another, and a stack recycled
@@ -240,6 +257,18 @@ constexpr size_t kDefaultStackSize = size_t{256} << 10;
 constexpr size_t kMinStackSize = size_t{16} << 10;
 // At most this many idle fibers (each with its stack) are kept for reuse.
 constexpr size_t kPoolMax = 256;
+#if GORT_ASAN_ENABLED
+// A recycled fiber's fake stack is collected every this many incarnations
+// (see Impl::start). A collection scans one flag byte per fake frame (8 K
+// for a 256 KiB stack) and costs a sigaltstack call inside
+// __asan_handle_no_return: done every incarnation, that was ~5% of an ASan
+// fuzz execution. In between, abandoned frames stay allocated (one per call
+// that was live when the fiber was left for the last time), so a size class
+// with at least 2 x kFakeCollectEvery frames, of which live calls hold at
+// most one at a time, never fills (at a 256 KiB stack: every class of up to
+// 16 KiB frames).
+constexpr uint8_t kFakeCollectEvery = 8;
+#endif
 
 #if GORT_TSAN_ENABLED
 std::atomic<bool> g_tsan_no_sync{false};
@@ -329,6 +358,7 @@ struct Fiber::Impl : Fiber {
   // incarnations (Reset, the pool) and freed only with the stack.
   void* fake_save = nullptr;
   bool fake_stale = false;   // fake_save holds frames of an earlier incarnation
+  uint8_t fake_uncollected = 0;  // incarnations since the fake stack was last collected
   bool fake_keep = true;     // SwitchFinal parks the fake stack (false: frees it)
   bool stack_used = false;   // ran since the stack's shadow was last cleaned
   bool lsan_root = false;    // the stack is a LeakSanitizer root region
@@ -519,9 +549,9 @@ struct Fiber::Impl : Fiber {
   [[noreturn]] GORT_NO_SANITIZE_ADDRESS static void start(Impl* self) {
     arrived(self);
 #if GORT_ASAN_ENABLED
-    if (self->fake_stale) {
-      // The adopted fake stack still holds the frames its previous
-      // incarnation abandoned; they would fill it up, incarnation after
+    if (self->fake_stale && ++self->fake_uncollected >= kFakeCollectEvery) {
+      // The adopted fake stack still holds the frames its earlier
+      // incarnations abandoned; they would fill it up, incarnation after
       // incarnation, until ASan ran out of fake frames (then it silently
       // stops detecting use-after-return). ASan's own collector frees every
       // fake frame whose real frame lies below the current one: mark the
@@ -531,11 +561,12 @@ struct Fiber::Impl : Fiber {
       // below start), so all of them go; this one is freed at once.
       // Must stay in start's own frame: from a helper, the call would sit
       // as deep as entry's prologue and spare the frames allocated there.
-      self->fake_stale = false;
+      self->fake_uncollected = 0;
       __asan_handle_no_return();
       const uintptr_t probe = __asan_stack_malloc_0(64);
       if (probe != 0) __asan_stack_free_0(probe, 64);
     }
+    self->fake_stale = false;
     self->stack_used = true;
 #endif
     self->entry(self->arg);
