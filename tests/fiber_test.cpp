@@ -493,6 +493,46 @@ TEST(FiberPool, FakeStacksComeBackWithTheirStacks) {
   EXPECT_EQ(fake_stacks.count(nullptr), 0u);
 }
 
+// Leaves the fiber from inside a frame with an alloca'd buffer and reports
+// where its right redzone is, and whether that is on the fiber's own stack.
+__attribute__((noinline)) void leaveWithALiveAlloca(Fiber* self, Fiber* to, char** redzone, bool* on_stack) {
+  constexpr size_t kSize = 100;
+  char* p = static_cast<char*>(__builtin_alloca(kSize));
+  scribble(p, kSize, 7);
+  *redzone = p + kSize;
+  const uintptr_t here = frameAddress(), rz = reinterpret_cast<uintptr_t>(p);
+  *on_stack = rz < here + 4096 && here < rz + 4096;
+  Fiber::Switch(self, to);
+}
+
+// A frame abandoned on a fiber's stack leaves redzones in ASan's shadow;
+// the fiber's next user must not find them there (false reports). fiber.cpp
+// unpoisons, when a fiber is retired, the part of its stack that can hold
+// them.
+TEST(FiberRecycle, AbandonedFramesLeaveNoPoisonOnARecycledStack) {
+  Fiber* main = Fiber::ForThisThread();
+  char* redzone = nullptr;
+  bool on_stack = false;
+  Task t;
+  t.body = [&](Task& self) { leaveWithALiveAlloca(self.self, main, &redzone, &on_stack); };
+  Fiber* f = t.spawn(main);
+  Fiber::Switch(main, f);
+  ASSERT_NE(redzone, nullptr);
+  if (!on_stack || !__asan_address_is_poisoned(redzone)) {
+    Fiber::Destroy(f);
+    // With detect_stack_use_after_return clang 14 puts the buffer on the
+    // fake stack, where ASan resets a frame's shadow whenever it hands the
+    // frame out again.
+    GTEST_SKIP() << "the alloca is not on the fiber's stack, or its redzone is not poisoned";
+  }
+  f->Reset(&Task::entry, &t);  // abandoned with the alloca live
+  EXPECT_FALSE(__asan_address_is_poisoned(redzone));
+  Fiber::Switch(main, f);
+  ASSERT_TRUE(__asan_address_is_poisoned(redzone));
+  Fiber::Destroy(f);  // abandoned again, now into the pool
+  EXPECT_FALSE(__asan_address_is_poisoned(redzone));
+}
+
 // A fiber's fake stack follows it across Reset and the pool, and keeps
 // the frames its earlier incarnations abandoned; fiber.cpp has ASan collect
 // them when the next incarnation starts. Without that, the 16 KiB size class
