@@ -40,7 +40,7 @@
 // Why each odd decision:
 //  * Nothing a recycled fiber needs is mapped, unmapped, scrubbed or
 //    faulted in again per fuzz execution (issue 12: under ASan that was
-//    most of an execution; bench/REPORT.md section 4). Stacks come from
+//    most of an execution; bench/REPORT.md section 6). Stacks come from
 //    mmap, with a PROT_NONE guard page so an overflow faults instead of
 //    corrupting, and go back to the pool with their Impl.
 //  * LeakSanitizer and stacks. LSan scans heap chunks and registered root
@@ -244,7 +244,7 @@ namespace {
 // per class, and its collector scans one flag byte per fake frame. With
 // 1 MiB stacks that was 11 MiB of fake stack per fiber, faulted in as ASan's
 // round-robin frame allocator walked through it, and a 32 K-flag scan per
-// collection (bench/REPORT.md, section 4). The deepest fiber stack seen in
+// collection (bench/REPORT.md, section 6). The deepest fiber stack seen in
 // 3,000 fuzz executions of each target under ASan was 12 KiB (without
 // use-after-return; with it, frames move to the fake stack); 256 KiB is
 // what plain builds use.
