@@ -1,4 +1,4 @@
-// runtime/fiber.cpp — Fiber: ucontext (or an x86-64 asm switch) with the ASan and TSan fiber annotations.
+// runtime/fiber.cpp — Fiber: an x86-64 asm switch (or ucontext) with the ASan and TSan fiber annotations.
 //
 // Original to schedfuzz: follows no Go file.
 // SPDX-License-Identifier: Apache-2.0
@@ -12,13 +12,14 @@
 //      to->came_from = from (the arriving side needs to know whom it
 //      replaced; see step 4);
 //   2. __sanitizer_start_switch_fiber(&from->fake_save, to's stack):
-//      parks from's ASan fake stack in from (nullptr instead for SwitchFinal,
-//      which makes ASan free it: from will never resume that context);
+//      parks from's ASan fake stack in from (SwitchFinal too: the fake
+//      stack stays with the fiber for its next incarnation; nullptr, which
+//      makes ASan free it, only when the stack itself is freed);
 //   3. __tsan_switch_to_fiber(to->tsan, flags) immediately followed by
-//      swapcontext, in the same frame. TSan keeps a shadow call stack per
+//      the jump (gort_fiber_swap or swapcontext), in the same frame. TSan keeps a shadow call stack per
 //      fiber; a wrapper that switched TSan's fiber and then returned before
 //      the jump would pop the *new* fiber's shadow stack (pitfall 1);
-//   4. on arrival (after swapcontext returns, or first thing in the entry
+//   4. on arrival (after the jump returns, or first thing in the entry
 //      trampoline) __sanitizer_finish_switch_fiber(self->fake_save, ...)
 //      restores this fiber's fake stack and reports the bounds of the stack
 //      just left, which are stored on came_from, the *previous* fiber —
@@ -26,45 +27,61 @@
 //      bounds and LSan then reports bogus leaks at exit).
 //
 // Two implementations of the jump itself, one interface:
-//  * glibc ucontext (getcontext/makecontext/swapcontext): always under a
-//    sanitizer (ASan and TSan understand swapcontext; shared notes 5.1), and
-//    wherever GORT_FIBER_UCONTEXT=1 is defined or the CPU is not x86-64.
-//    swapcontext makes an rt_sigprocmask syscall per switch: ~300 ns here.
 //  * a 20-instruction x86-64 switch (gort_fiber_swap below, in the style of
 //    Boost.Context's fcontext and marl's osfiber_asm_x64): saves the
 //    callee-saved registers, MXCSR and the x87 control word on the stack
 //    being left and loads them from the one being entered. No syscall:
-//    ~14 ns per Switch. Used only when no sanitizer is enabled. It does not carry a
-//    per-fiber signal mask as ucontext does; gort never changes the mask
-//    on a fiber (newosproc sets it for the whole thread before any fiber).
+//    ~14 ns per Switch. Used on x86-64 in every build, sanitized or not:
+//    the annotations above are all ASan and TSan need (neither has to see
+//    a swapcontext). It does not carry a per-fiber signal mask as ucontext
+//    does; gort never changes the mask on a fiber (newosproc sets it for
+//    the whole thread before any fiber).
+//  * glibc ucontext (getcontext/makecontext/swapcontext), wherever
+//    GORT_FIBER_UCONTEXT=1 is defined or the CPU is not x86-64.
+//    swapcontext makes an rt_sigprocmask syscall per switch: ~300 ns here.
 //
 // Why each odd decision:
-//  * Stacks come from the heap under ASan (LSan scans heap chunks, so
-//    pointers held only by a suspended fiber's locals are not leaks; marl
-//    also avoids mmap'd stacks under ASan), page-aligned, and are scrubbed
-//    with MADV_DONTNEED whenever a run is retired (see scrubStack);
-//    otherwise from mmap with a PROT_NONE guard page, so an overflow faults
-//    instead of corrupting.
-//  * makecontext reads uc_stack once; we then zero it. ASan's swapcontext
-//    interceptor unpoisons the whole uc_stack of the target context on every
-//    switch (and again on return), which would erase the redzones of every
-//    suspended frame and cost a 128 KiB shadow memset per switch. We
-//    unpoison a stack ourselves, once, whenever it is (re)armed. With that
-//    done the interceptor has nothing left to do but print "ASan doesn't
-//    fully support makecontext/swapcontext ..." on stderr of every process
-//    (which broke tools whose tests expect a clean stderr), so under ASan
-//    we call glibc's swapcontext directly, found with dlsym in libc.so.6.
-//  * A fiber that is abandoned mid-run (Destroy or Reset while suspended)
-//    still owns an ASan fake stack (only when detect_stack_use_after_return
-//    is on: OSS-Fuzz sets it). ASan has no call to free a parked fake stack,
-//    so retireFakeStack() re-arms the fiber with a tiny entry that adopts
-//    its fake stack and leaves with SwitchFinal: two switches, only in that
-//    case, and nothing leaks from one fuzz input to the next.
+//  * Nothing a recycled fiber needs is mapped, unmapped, scrubbed or
+//    faulted in again per fuzz execution (issue 12: under ASan that was
+//    most of an execution; bench/REPORT.md section 6). Stacks come from
+//    mmap, with a PROT_NONE guard page so an overflow faults instead of
+//    corrupting, and go back to the pool with their Impl.
+//  * LeakSanitizer and stacks. LSan scans heap chunks and registered root
+//    regions. A live fiber's stack is a root region (pointers held only by
+//    a suspended fiber's locals are not leaks); a pooled one is not, so the
+//    dead frames of earlier runs cannot hide a leak (test
+//    FiberPool.LeakSanitizerSeesLeaksOfRecycledFibers). Before, stacks
+//    were heap chunks scrubbed with MADV_DONTNEED at every retire: a
+//    syscall, a TLB flush and the page faults of the next run.
+//  * ASan shadow of a recycled stack: only [sp saved at the last departure,
+//    top) can still be poisoned (Impl::cleanShadow says why), so only that
+//    is unpoisoned when the fiber is retired, not the whole stack.
+//  * ASan fake stacks (detect_stack_use_after_return, which OSS-Fuzz sets).
+//    ASan maps one per fiber on its first instrumented frame, ~11 size
+//    classes of the stack's size, and unmaps it when a fiber leaves with
+//    start_switch_fiber(nullptr). So the fake stack is parked with its fiber
+//    even by SwitchFinal, survives Reset and the pool, and the frames that
+//    earlier incarnations abandoned are collected by ASan's own collector,
+//    every kFakeCollectEvery incarnations (Impl::start). Only when the
+//    stack is freed (the pool is full) does retireFakeStack() let ASan free
+//    the fake stack: it re-arms the fiber with a tiny entry that adopts its
+//    fake stack and leaves with start_switch_fiber(nullptr); ASan has no
+//    call to free a parked fake stack. Nothing leaks from one fuzz input to
+//    the next, and the number of fake stacks is bounded by the pool.
+//  * With ucontext, makecontext reads uc_stack once; we then zero it.
+//    ASan's swapcontext interceptor would unpoison the whole uc_stack of the
+//    target context on every switch, erasing the redzones of every
+//    suspended frame, and print "ASan doesn't fully support
+//    makecontext/swapcontext ..." on stderr of every process (which broke
+//    tools whose tests expect a clean stderr), so under ASan we call glibc's
+//    swapcontext directly, found with dlsym in libc.so.6.
 //  * Under TSan each incarnation of a fiber (Create, every Reset) gets a
 //    fresh TSan fiber: a fiber that ended in SwitchFinal left its shadow
 //    call stack unbalanced, and reusing it would overflow it after enough
 //    recycles. __tsan_create_fiber also orders everything its creator did
-//    before the new fiber's first step, which covers entry/arg.
+//    before the new fiber's first step, which covers entry/arg. (The cost:
+//    TSan maps a 512 KiB shadow call stack for each TSan fiber, so every
+//    incarnation under TSan makes an mmap, a madvise and a munmap.)
 //  * In no-sync mode (setFiberSwitchNoSync) switches are not
 //    happens-before edges, yet a fiber created by one fiber may be switched
 //    to, renamed, reset or destroyed by another, and a stack recycled
@@ -117,7 +134,7 @@
 
 #include "runtime/sanitizers.h"
 
-#if defined(__x86_64__) && !GORT_ANY_SANITIZER && !(defined(GORT_FIBER_UCONTEXT) && GORT_FIBER_UCONTEXT)
+#if defined(__x86_64__) && !(defined(GORT_FIBER_UCONTEXT) && GORT_FIBER_UCONTEXT)
 #define GORT_FIBER_ASM 1
 #else
 #define GORT_FIBER_ASM 0
@@ -126,6 +143,15 @@
 #if GORT_ASAN_ENABLED
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
+#include <sanitizer/lsan_interface.h>
+// ASan's fake-stack allocator, as called by every instrumented prologue when
+// detect_stack_use_after_return is on. Exported by the ASan runtimes of
+// clang and gcc (compiler ABI, not in the public headers); used only by
+// Impl::collectStaleFakeFrames.
+extern "C" {
+uintptr_t __asan_stack_malloc_0(uintptr_t size);
+void __asan_stack_free_0(uintptr_t ptr, uintptr_t size);
+}
 #endif
 #if GORT_TSAN_ENABLED
 #include <sanitizer/tsan_interface.h>
@@ -215,14 +241,37 @@ namespace gort {
 
 namespace {
 
-#if GORT_ANY_SANITIZER
-constexpr size_t kDefaultStackSize = size_t{1} << 20;  // sanitizers make frames several times bigger
+#if GORT_ASAN_ENABLED
+// ASan sizes a fiber's fake stack (detect_stack_use_after_return) from its
+// stack: 11 size classes of stack_size bytes each, clamped to 64 KiB..1 MiB
+// per class, and its collector scans one flag byte per fake frame. With
+// 1 MiB stacks that was 11 MiB of fake stack per fiber, faulted in as ASan's
+// round-robin frame allocator walked through it, and a 32 K-flag scan per
+// collection (bench/REPORT.md, section 6). The deepest fiber stack seen in
+// 3,000 fuzz executions of each target under ASan was 12 KiB (without
+// use-after-return; with it, frames move to the fake stack); 256 KiB is
+// what plain builds use.
+constexpr size_t kDefaultStackSize = size_t{256} << 10;
+#elif GORT_ANY_SANITIZER
+constexpr size_t kDefaultStackSize = size_t{1} << 20;  // TSan: bigger frames, cheap untouched pages
 #else
 constexpr size_t kDefaultStackSize = size_t{256} << 10;
 #endif
 constexpr size_t kMinStackSize = size_t{16} << 10;
 // At most this many idle fibers (each with its stack) are kept for reuse.
 constexpr size_t kPoolMax = 256;
+#if GORT_ASAN_ENABLED
+// A recycled fiber's fake stack is collected every this many incarnations
+// (see Impl::start). A collection scans one flag byte per fake frame (8 K
+// for a 256 KiB stack) and costs a sigaltstack call inside
+// __asan_handle_no_return: done every incarnation, that was ~5% of an ASan
+// fuzz execution. In between, abandoned frames stay allocated (one per call
+// that was live when the fiber was left for the last time), so a size class
+// with at least 2 x kFakeCollectEvery frames, of which live calls hold at
+// most one at a time, never fills (at a 256 KiB stack: every class of up to
+// 16 KiB frames).
+constexpr uint8_t kFakeCollectEvery = 8;
+#endif
 
 #if GORT_TSAN_ENABLED
 std::atomic<bool> g_tsan_no_sync{false};
@@ -308,8 +357,14 @@ struct Fiber::Impl : Fiber {
   Impl* retire_to = nullptr;  // retireFakeStack's way back
   char name[24] = {};
 #if GORT_ASAN_ENABLED
-  void* fake_save = nullptr;        // this fiber's parked fake stack while not running
-  bool stack_used = false;          // ran since the stack was last scrubbed and unpoisoned
+  // This fiber's ASan fake stack while it is not running. Kept across
+  // incarnations (Reset, the pool) and freed only with the stack.
+  void* fake_save = nullptr;
+  bool fake_stale = false;   // fake_save holds frames of an earlier incarnation
+  uint8_t fake_uncollected = 0;  // incarnations since the fake stack was last collected
+  bool fake_keep = true;     // SwitchFinal parks the fake stack (false: frees it)
+  bool stack_used = false;   // ran since the stack's shadow was last cleaned
+  bool lsan_root = false;    // the stack is a LeakSanitizer root region
   const void* asan_bottom = nullptr;  // stack bounds handed to start_switch_fiber when switching here
   size_t asan_size = 0;
 #endif
@@ -322,14 +377,12 @@ struct Fiber::Impl : Fiber {
   const char* label() const { return name[0] ? name : (is_thread ? "thread" : "fiber"); }
 
   // --- stacks ------------------------------------------------------------
+  // mmap with a PROT_NONE guard page below, in every build. Under ASan the
+  // stack of a live fiber is registered with LeakSanitizer as a root region
+  // (arm) and unregistered when the fiber is destroyed, so a pooled stack,
+  // with whatever its dead frames held, is invisible to leak checks.
   void allocStack(size_t size) {
     stack_size = size;
-#if GORT_ASAN_ENABLED
-    // Heap, not mmap: see the file comment.
-    map = static_cast<char*>(::operator new[](size, std::align_val_t{4096}));
-    map_size = size;
-    stack = map;
-#else
     map_size = size + pageSize();
     void* p = mmap(nullptr, map_size, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
@@ -337,22 +390,17 @@ struct Fiber::Impl : Fiber {
     map = static_cast<char*>(p);
     if (mprotect(map, pageSize(), PROT_NONE) != 0) die("mprotect of a stack guard page failed");
     stack = map + pageSize();
-#endif
   }
 
   void freeStack() {
-#if GORT_ASAN_ENABLED
-    ::operator delete[](map, std::align_val_t{4096});
-#else
     munmap(map, map_size);
-#endif
     map = stack = nullptr;
     map_size = stack_size = 0;
   }
 
   // --- (re)arming ------------------------------------------------------------
   // Make the next switch here run entry(arg) from the top of the stack.
-  // Precondition: not running; no TSan fiber attached.
+  // Precondition: not running; retired (no TSan fiber attached, shadow clean).
   void arm(Entry e, void* a) {
     entry = e;
     arg = a;
@@ -392,11 +440,13 @@ struct Fiber::Impl : Fiber {
     ctx.uc_stack = stack_t{};
 #endif
 #if GORT_ASAN_ENABLED
-    // Frames abandoned on this stack by its previous user left redzones.
-    if (stack_used) __asan_unpoison_memory_region(stack, stack_size);
-    stack_used = false;
     asan_bottom = stack;
     asan_size = stack_size;
+    fake_stale = fake_save != nullptr;  // collected by start()
+    if (!lsan_root) {
+      __lsan_register_root_region(stack, stack_size);
+      lsan_root = true;
+    }
 #endif
     state = State::kFresh;
 #if GORT_TSAN_ENABLED
@@ -407,47 +457,67 @@ struct Fiber::Impl : Fiber {
 #endif
   }
 
-  // Drop the sanitizer state of the previous incarnation. Called by
-  // Reset and Destroy (after their __tsan_acquire) on a fiber that is not
-  // running.
+  // Drop the sanitizer state of the previous incarnation; the stack and
+  // (under ASan) the fake stack stay with the Impl for the next one. Called
+  // by Reset and Destroy (after their __tsan_acquire) on a fiber that is
+  // not running.
   void retire() {
-    retireFakeStack();
-    GORT_ASAN_ONLY(scrubStack());
+    GORT_ASAN_ONLY(cleanShadow());
 #if GORT_TSAN_ENABLED
     __tsan_destroy_fiber(tsan);
     tsan = nullptr;
 #endif
   }
 
-  // LeakSanitizer scans every reachable heap chunk, and a pooled stack is
-  // one: pointers left in the dead frames of the previous run keep leaked
-  // objects "reachable" (measured: a malloc leaked on a fiber went
-  // unreported by libFuzzer's leak check until the stack was scrubbed;
-  // test FiberPool.LeakSanitizerSeesLeaksOfRecycledFibers pins it). The
-  // Impl's saved registers are cleared for the same reason.
-  // MADV_DONTNEED zeroes the pages without touching them and returns their
-  // memory, so the cost is one syscall plus the faults of the next run.
+  // Before the stack is unmapped: free the fake stack too.
+  void releaseForGood() {
 #if GORT_ASAN_ENABLED
-  void scrubStack() {
-    if (stack == nullptr || !stack_used) return;  // (arm clears stack_used)
-    const uintptr_t lo = (reinterpret_cast<uintptr_t>(stack) + pageSize() - 1) & ~(pageSize() - 1);
-    const uintptr_t hi = (reinterpret_cast<uintptr_t>(stack) + stack_size) & ~(pageSize() - 1);
-    if (hi > lo) madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
-    // The registers saved when it last left can hold such pointers too.
-#if GORT_FIBER_ASM
-    sp = nullptr;
-#else
-    std::memset(static_cast<void*>(&ctx), 0, sizeof ctx);
+    retireFakeStack();
+    cleanShadow();
+    unregisterRoot();
 #endif
+  }
+
+#if GORT_ASAN_ENABLED
+  // Frames that were live when the fiber last left (abandoned in Switch,
+  // or left behind by SwitchFinal) keep their redzones in ASan's shadow;
+  // the next user of the stack would trip over them. Every frame deeper
+  // than the stack pointer of that last departure has returned, and an
+  // instrumented epilogue unpoisons its frame (a throw or longjmp goes
+  // through __asan_handle_no_return, which unpoisons the whole stack), so
+  // only [saved sp, top) can hold poison: usually a few KiB, not the whole
+  // stack (a 1 MiB stack has 128 KiB of shadow).
+  void cleanShadow() {
+    if (!stack_used) return;
+    stack_used = false;
+    uintptr_t lo = reinterpret_cast<uintptr_t>(stack);
+    const uintptr_t hi = lo + stack_size;
+#if GORT_FIBER_ASM
+    constexpr uintptr_t kSlack = 256;  // below the saved registers: nothing, but cheap insurance
+    const auto s = reinterpret_cast<uintptr_t>(sp);
+    if (s >= lo + kSlack && s <= hi) lo = (s - kSlack) & ~uintptr_t{31};
+#endif
+    __asan_unpoison_memory_region(reinterpret_cast<void*>(lo), hi - lo);
+  }
+
+  void unregisterRoot() {
+    if (!lsan_root) return;
+    __lsan_unregister_root_region(stack, stack_size);
+    lsan_root = false;
   }
 #endif
 
+  // Free the fake stack parked in fake_save (only when
+  // detect_stack_use_after_return is on: OSS-Fuzz sets it). ASan frees a
+  // fake stack only when a fiber leaves with start_switch_fiber(nullptr, ...),
+  // so the fiber runs once more: the trampoline adopts fake_save as the
+  // running fake stack, retireEntry leaves with SwitchFinal, which (with
+  // fake_keep off) frees it. Two switches, only when a stack leaves the
+  // pool for good.
   void retireFakeStack() {
 #if GORT_ASAN_ENABLED
-    if (fake_save == nullptr) return;  // never ran, finished, or no use-after-return detection
-    // Run once more: the trampoline adopts fake_save as the running fake
-    // stack, retireEntry leaves with SwitchFinal, which frees it. `here`
-    // stands for whatever context is calling us; it is heap-allocated
+    if (fake_save == nullptr) return;  // never ran, or no use-after-return detection
+    // `here` stands for whatever context is calling us; it is heap-allocated
     // because a local whose address escapes would itself live on the fake
     // stack being juggled.
     Impl* here = new Impl;
@@ -455,9 +525,13 @@ struct Fiber::Impl : Fiber {
     here->is_thread = true;
     retire_to = here;
     void* fs = fake_save;
+    fake_save = nullptr;
     arm(&retireEntry, this);  // resets asan bounds, keeps nothing else
     fake_save = fs;
+    fake_stale = false;  // about to be freed: no point collecting it
+    fake_keep = false;
     Switch(here, this);
+    fake_keep = true;
     if (fake_save != nullptr || state != State::kFinished) die("retiring the fake stack of %s failed", label());
     retire_to = nullptr;
     delete here;
@@ -469,14 +543,35 @@ struct Fiber::Impl : Fiber {
     SwitchFinal(self, self->retire_to);
   }
 
-  // First and last code on a fresh fiber's stack.
-  static void trampoline(unsigned lo, unsigned hi) {  // via makecontext: ints only
+  // First and last code on a fresh fiber's stack. Not instrumented by ASan:
+  // these frames must own no fake frame (see start).
+  GORT_NO_SANITIZE_ADDRESS static void trampoline(unsigned lo, unsigned hi) {  // via makecontext: ints only
     start(reinterpret_cast<Impl*>((static_cast<uintptr_t>(hi) << 32) | lo));
   }
-  static void asmTrampoline(Impl* self) { start(self); }  // via gort_fiber_start
-  [[noreturn]] static void start(Impl* self) {
+  GORT_NO_SANITIZE_ADDRESS static void asmTrampoline(Impl* self) { start(self); }  // via gort_fiber_start
+  [[noreturn]] GORT_NO_SANITIZE_ADDRESS static void start(Impl* self) {
     arrived(self);
-    GORT_ASAN_ONLY(self->stack_used = true);
+#if GORT_ASAN_ENABLED
+    if (self->fake_stale && ++self->fake_uncollected >= kFakeCollectEvery) {
+      // The adopted fake stack still holds the frames its earlier
+      // incarnations abandoned; they would fill it up, incarnation after
+      // incarnation, until ASan ran out of fake frames (then it silently
+      // stops detecting use-after-return). ASan's own collector frees every
+      // fake frame whose real frame lies below the current one: mark the
+      // fake stack for collection (handle_no_return, as a longjmp would)
+      // and allocate one frame from right here. Every frame of an earlier
+      // incarnation was allocated deeper than this call (all code runs
+      // below start), so all of them go; this one is freed at once.
+      // Must stay in start's own frame: from a helper, the call would sit
+      // as deep as entry's prologue and spare the frames allocated there.
+      self->fake_uncollected = 0;
+      __asan_handle_no_return();
+      const uintptr_t probe = __asan_stack_malloc_0(64);
+      if (probe != 0) __asan_stack_free_0(probe, 64);
+    }
+    self->fake_stale = false;
+    self->stack_used = true;
+#endif
     self->entry(self->arg);
     die("the entry function of fiber %s returned; a fiber must end with Fiber::SwitchFinal",
         self->label());
@@ -524,7 +619,7 @@ __attribute__((noinline)) GORT_NO_SANITIZE_THREAD void Fiber::Switch(Fiber* from
     flags = __tsan_switch_to_fiber_no_sync;
     __tsan_release(from);
   }
-  __tsan_switch_to_fiber(to->tsan, flags);  // same frame as swapcontext, right before it
+  __tsan_switch_to_fiber(to->tsan, flags);  // same frame as the jump, right before it
 #endif
 #if GORT_FIBER_ASM
   gort_fiber_swap(&from->sp, to->sp);
@@ -544,8 +639,11 @@ __attribute__((noinline)) GORT_NO_SANITIZE_THREAD void Fiber::SwitchFinal(Fiber*
   to->state = Impl::State::kRunning;
   to->came_from = from;
 #if GORT_ASAN_ENABLED
+  // Park from's fake stack for its next incarnation (Reset, the pool);
+  // nullptr makes ASan free it (retireFakeStack, for a stack leaving for good).
   from->fake_save = nullptr;
-  __sanitizer_start_switch_fiber(nullptr, to->asan_bottom, to->asan_size);  // frees from's fake stack
+  __sanitizer_start_switch_fiber(from->fake_keep ? &from->fake_save : nullptr, to->asan_bottom,
+                                 to->asan_size);
 #endif
 #if GORT_TSAN_ENABLED
   unsigned flags = 0;
@@ -670,6 +768,7 @@ void Fiber::Destroy(Fiber* fiber) {
   f->state = Impl::State::kFinished;
   f->entry = nullptr;
   f->arg = nullptr;
+  GORT_ASAN_ONLY(f->unregisterRoot());  // a pooled stack is invisible to LeakSanitizer
   GORT_TSAN_ONLY(__tsan_release(f));  // to the Create that takes it from the pool
   {
     Pool& p = pool();
@@ -680,6 +779,7 @@ void Fiber::Destroy(Fiber* fiber) {
       return;
     }
   }
+  f->releaseForGood();
   f->freeStack();
   delete f;
 }

@@ -27,10 +27,12 @@
 //    out-of-line accessor that launders the address through an empty asm
 //    (see os_linux.cpp tlsAddr). `noinline` alone is not enough with gcc 12
 //    or clang 14 (FiberThreads tests).
-//  * Implementations (fiber.cpp): glibc ucontext under any sanitizer, with
-//    the ASan and TSan fiber annotations; a small x86-64 assembly switch
-//    otherwise (define GORT_FIBER_UCONTEXT=1 to force ucontext). The asm
-//    switch keeps no per-fiber signal mask.
+//  * Implementations (fiber.cpp): a small x86-64 assembly switch, in every
+//    build, with the ASan and TSan fiber annotations; glibc ucontext
+//    elsewhere (define GORT_FIBER_UCONTEXT=1 to force it). The asm switch
+//    keeps no per-fiber signal mask.
+//  * Under ASan a fiber's fake stack (detect_stack_use_after_return) is
+//    pooled with its stack too: recycling a fiber maps nothing.
 #pragma once
 #include <cstddef>
 
@@ -47,7 +49,7 @@ class Fiber {
   static Fiber* ForThisThread();
 
   // A new fiber that will run entry(arg) when first switched to.
-  // stack_size 0 = the default (256 KiB; 1 MiB under sanitizers); other
+  // stack_size 0 = the default (256 KiB; 1 MiB under TSan); other
   // sizes are rounded up to whole pages, at least 16 KiB, and used as given
   // (no sanitizer scaling).
   static Fiber* Create(Entry entry, void* arg, size_t stack_size = 0);

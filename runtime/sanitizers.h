@@ -67,6 +67,15 @@
 #define GORT_NO_SANITIZE_THREAD
 #endif
 
+// No AddressSanitizer instrumentation in this function: no redzones, and no
+// fake frame when detect_stack_use_after_return is on (fiber.cpp's fiber
+// entry must not own one: see Impl::collectStaleFakeFrames).
+#if GORT_ASAN_ENABLED
+#define GORT_NO_SANITIZE_ADDRESS __attribute__((no_sanitize("address")))
+#else
+#define GORT_NO_SANITIZE_ADDRESS
+#endif
+
 #if GORT_TSAN_ENABLED
 // Exported by the TSan runtimes of clang 14 and gcc 12 (not declared by
 // their public headers).

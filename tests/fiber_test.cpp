@@ -40,6 +40,7 @@
 #include "runtime/sanitizers.h"
 
 #if GORT_ASAN_ENABLED
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/lsan_interface.h>
 #endif
 
@@ -313,11 +314,11 @@ TEST(FiberRecycle, ResetWhileSuspendedAbandonsTheOldRun) {
 
 // Abandoning a fiber (Reset or Destroy while suspended) must release what
 // it holds. Under ASan with detect_stack_use_after_return every fiber that
-// ran owns a fake stack of ~11 MiB of address space. A pooled fiber would
-// quietly reuse a leftover one, so the leak only shows when more fibers are
-// abandoned at once than the pool keeps: without the retire step in
-// fiber.cpp this test grows VmSize by ~1.6 GiB (measured), with it by the
-// ASan quarantine only.
+// ran owns a fake stack (11 MiB of address space with 1 MiB stacks, ~3 MiB
+// at today's 256 KiB). A pooled fiber keeps its fake stack, so a leak only
+// shows when more fibers are abandoned at once than the pool keeps: without
+// retireFakeStack in fiber.cpp this test grew VmSize by ~1.6 GiB (measured
+// with 1 MiB stacks), with it by the ASan quarantine only.
 TEST(FiberRecycle, AbandonedFibersLeakNothing) {
   Fiber* main = Fiber::ForThisThread();
   std::vector<Task> tasks(300);
@@ -438,6 +439,130 @@ TEST(FiberPool, LeakSanitizerSeesLeaksOfRecycledFibers) {
         _exit(__lsan_do_recoverable_leak_check() ? 3 : 0);
       },
       ::testing::ExitedWithCode(3), "Direct leak of 48 byte");
+}
+#endif
+
+#if GORT_ASAN_ENABLED
+// Called with a 12 KiB local alive (a 16 KiB fake frame: 16 of them fit a
+// 256 KiB fiber's fake stack); leaves the fiber from inside that frame.
+// Records whether ASan placed the local on the fake stack.
+__attribute__((noinline)) void leaveFromABigFrame(Fiber* self, Fiber* to, bool* on_fake) {
+  volatile char big[12 << 10];
+  scribble(big, sizeof big, 5);
+  void* fs = __asan_get_current_fake_stack();
+  *on_fake = fs != nullptr &&
+             __asan_addr_is_in_fake_stack(fs, const_cast<char*>(big), nullptr, nullptr) != nullptr;
+  Fiber::Switch(self, to);
+}
+
+__attribute__((noinline)) void* currentFakeStack() {
+  useEscapingLocal(6);  // makes sure the fiber has one
+  return __asan_get_current_fake_stack();
+}
+
+// With detect_stack_use_after_return, a recycled fiber brings its fake
+// stack back with it, whether it finished or was abandoned: ASan maps no
+// new one (before, every fiber that ran mapped an 11 MiB fake stack, which
+// ASan unmapped when the fiber finished or was abandoned).
+TEST(FiberPool, FakeStacksComeBackWithTheirStacks) {
+  if (__asan_get_current_fake_stack() == nullptr)
+    GTEST_SKIP() << "needs ASAN_OPTIONS=detect_stack_use_after_return=1";
+  Fiber* main = Fiber::ForThisThread();
+  std::set<void*> fake_stacks;
+  bool finish = false;
+  Task t;
+  t.body = [&](Task& self) {
+    fake_stacks.insert(currentFakeStack());
+    if (!finish) Fiber::Switch(self.self, main);  // abandoned here
+  };
+  Fiber* f = t.spawn(main);
+  for (int i = 0; i < 40; i++) {
+    finish = i % 3 == 0;
+    if (i > 0) {
+      if (i % 2 == 0) {
+        f->Reset(&Task::entry, &t);
+      } else {
+        Fiber::Destroy(f);  // to the pool, and out again (last in, first out)
+        f = t.spawn(main);
+      }
+    }
+    Fiber::Switch(main, f);
+  }
+  Fiber::Destroy(f);
+  EXPECT_EQ(fake_stacks.size(), 1u);
+  EXPECT_EQ(fake_stacks.count(nullptr), 0u);
+}
+
+// Leaves the fiber from inside a frame with an alloca'd buffer and reports
+// where its right redzone is, and whether that is on the fiber's own stack.
+__attribute__((noinline)) void leaveWithALiveAlloca(Fiber* self, Fiber* to, char** redzone, bool* on_stack) {
+  constexpr size_t kSize = 100;
+  char* p = static_cast<char*>(__builtin_alloca(kSize));
+  scribble(p, kSize, 7);
+  *redzone = p + kSize;
+  const uintptr_t here = frameAddress(), rz = reinterpret_cast<uintptr_t>(p);
+  *on_stack = rz < here + 4096 && here < rz + 4096;
+  Fiber::Switch(self, to);
+}
+
+// A frame abandoned on a fiber's stack leaves redzones in ASan's shadow;
+// the fiber's next user must not find them there (false reports). fiber.cpp
+// unpoisons, when a fiber is retired, the part of its stack that can hold
+// them.
+TEST(FiberRecycle, AbandonedFramesLeaveNoPoisonOnARecycledStack) {
+  Fiber* main = Fiber::ForThisThread();
+  char* redzone = nullptr;
+  bool on_stack = false;
+  Task t;
+  t.body = [&](Task& self) { leaveWithALiveAlloca(self.self, main, &redzone, &on_stack); };
+  Fiber* f = t.spawn(main);
+  Fiber::Switch(main, f);
+  ASSERT_NE(redzone, nullptr);
+  if (!on_stack || !__asan_address_is_poisoned(redzone)) {
+    Fiber::Destroy(f);
+    // With detect_stack_use_after_return clang 14 puts the buffer on the
+    // fake stack, where ASan resets a frame's shadow whenever it hands the
+    // frame out again.
+    GTEST_SKIP() << "the alloca is not on the fiber's stack, or its redzone is not poisoned";
+  }
+  f->Reset(&Task::entry, &t);  // abandoned with the alloca live
+  EXPECT_FALSE(__asan_address_is_poisoned(redzone));
+  Fiber::Switch(main, f);
+  ASSERT_TRUE(__asan_address_is_poisoned(redzone));
+  Fiber::Destroy(f);  // abandoned again, now into the pool
+  EXPECT_FALSE(__asan_address_is_poisoned(redzone));
+}
+
+// A fiber's fake stack follows it across Reset and the pool, and keeps
+// the frames its earlier incarnations abandoned; fiber.cpp has ASan collect
+// them when the next incarnation starts. Without that, the 16 KiB size class
+// fills after 16 incarnations and ASan quietly puts the frame on the real
+// stack, where use-after-return goes undetected.
+TEST(FiberRecycle, AbandonedFramesDoNotFillTheFakeStack) {
+  if (__asan_get_current_fake_stack() == nullptr)
+    GTEST_SKIP() << "needs ASAN_OPTIONS=detect_stack_use_after_return=1";
+  Fiber* main = Fiber::ForThisThread();
+  bool on_fake = false;
+  int on_fake_runs = 0;
+  Task t;
+  t.body = [&](Task& self) { leaveFromABigFrame(self.self, main, &on_fake); };
+  Fiber* f = t.spawn(main);
+  constexpr int kRuns = 100;
+  for (int i = 0; i < kRuns; i++) {
+    if (i > 0) {
+      if (i % 2 == 0) {
+        f->Reset(&Task::entry, &t);  // abandoned in place
+      } else {
+        Fiber::Destroy(f);  // abandoned, back to the pool, and (most likely) out again
+        f = t.spawn(main);
+      }
+    }
+    on_fake = false;
+    Fiber::Switch(main, f);
+    if (on_fake) on_fake_runs++;
+  }
+  Fiber::Destroy(f);
+  EXPECT_EQ(on_fake_runs, kRuns);
 }
 #endif
 
