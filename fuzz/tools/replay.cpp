@@ -63,6 +63,13 @@ int replayOne(const Input& in, const RunConfig& cfg, const Options& opts) {
   out += causeLines(o);
   out += "  steps:   " + std::to_string(o.result.steps) + ", virtual time " + std::to_string(o.result.vtime / 1000) +
          " us\n";
+  // Latency, not a finding: the longest stretch without an op completing
+  // that did end (Go 1.14's own long waits: corpus/fixed-runtime/README.md).
+  if (o.result.max_quiet_ns >= 100'000'000) {
+    out += "  latency: no op completed for " + std::to_string(o.result.max_quiet_ns / 1000000) +
+           " ms of virtual time (quiet mode lets time pass in doubling steps: an upper bound)"
+           ", until step " + std::to_string(o.result.max_quiet_end_step) + "\n";
+  }
   out += "\n-- program --\n" + toText(in.program);
   if (opts.flat) {
     out += "\n-- trace (one event per line: step, virtual ns, M, event) --\n" + formatFlat(o.trace, o.mids);
