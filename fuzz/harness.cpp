@@ -129,6 +129,9 @@ void Interp::runScript(int idx) {
   rt->wgDone(wg);
 }
 
+
+}  // namespace
+
 // "0x" followed by at least 8 hex digits, standing alone: an address.
 std::string stableDumpAddresses(const std::string& dump) {
   std::vector<std::string> seen;
@@ -153,8 +156,6 @@ std::string stableDumpAddresses(const std::string& dump) {
   }
   return out;
 }
-
-}  // namespace
 
 std::string bugList(uint32_t bugs) {
   std::string out;

@@ -45,6 +45,12 @@ Outcome runProgram(const Program& p, Chooser& chooser, const RunConfig& cfg);
 // schedfuzz-replay print them alike.
 std::string causeLines(const Outcome& o);
 
+// The dump with every hex address ("0x7ffc9654996c", which ASLR changes from
+// process to process) replaced by "addr#N", N counting distinct addresses in
+// order of first appearance: so a report is the same bytes in every process.
+// runProgram applies it to RunResult::dump.
+std::string stableDumpAddresses(const std::string& dump);
+
 // Bug switch names ("issue38931,..."), "" for none.
 std::string bugList(uint32_t bugs);
 

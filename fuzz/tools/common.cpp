@@ -412,28 +412,7 @@ Outcome replay(const Program& p, const RunConfig& cfg, bool record_trace) {
   return o;
 }
 
-std::string stableAddresses(const std::string& dump) {
-  std::vector<std::string> seen;
-  std::string out;
-  auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); };
-  for (size_t i = 0; i < dump.size();) {
-    size_t j = i + 2;
-    if (dump.compare(i, 2, "0x") == 0 && (i == 0 || !std::isalnum(static_cast<unsigned char>(dump[i - 1])))) {
-      while (j < dump.size() && hex(dump[j])) j++;
-    }
-    // Short hex numbers (flags, bytes) are values, not addresses.
-    if (j - i >= 2 + 8 && (j == dump.size() || !std::isalnum(static_cast<unsigned char>(dump[j])))) {
-      std::string addr = dump.substr(i, j - i);
-      size_t n = std::find(seen.begin(), seen.end(), addr) - seen.begin();
-      if (n == seen.size()) seen.push_back(addr);
-      out += "addr#" + std::to_string(n + 1);
-      i = j;
-    } else {
-      out += dump[i++];
-    }
-  }
-  return out;
-}
+std::string stableAddresses(const std::string& dump) { return stableDumpAddresses(dump); }
 
 bool writeFile(const std::string& path, const std::string& bytes, std::string& error) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);

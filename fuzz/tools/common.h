@@ -153,9 +153,8 @@ std::string findingKind(const Outcome& o, const RunConfig& cfg);
 // stable (stableAddresses).
 Outcome replay(const Program& p, const RunConfig& cfg, bool record_trace);
 
-// The dump with every hex address ("0x7ffc9654996c", which ASLR changes from
-// process to process) replaced by "addr#N", N counting distinct addresses in
-// order of first appearance: so the report is the same bytes in every process.
+// stableDumpAddresses (fuzz/harness.h); runProgram's dumps are stable already,
+// so this is a no-op on them (kept for dumps from elsewhere).
 std::string stableAddresses(const std::string& dump);
 
 // Writes bytes to path; false and `error` ("cannot write PATH: reason") on failure.
