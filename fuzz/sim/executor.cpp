@@ -12,8 +12,10 @@
 //      else jump vtime to the earliest deadline (further once a stall is
 //      suspected, see below) and add the jump to `idle_ns`; wake the
 //      waiters whose deadline has come; a proved stall         -> kStall
-//   5. the Chooser picks a runnable thread; if it is not the running one,
-//      switch to the fiber that thread is on.
+//   5. the Chooser picks a runnable thread (in quiet mode the executor's fair
+//      rotation picks, tells the Chooser with onForced, and at the end of a
+//      round lets time pass or proves a livelock: executor.h); if it is not
+//      the running one, switch to the fiber that thread is on.
 //
 // Progress, for the stall rule, is a futexwakeup that woke somebody, a thread
 // start or a thread exit, or the program reporting a completed op
