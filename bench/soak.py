@@ -20,7 +20,7 @@ bench/REPORT.md; bench/report.py includes every results/sections/*.md). Exit sta
 are results, reported, not an error), 2 on a usage or build error.
 
     bench/soak.py [--seconds 225] [--jobs 2] [--targets ...] [--builds plain asan]
-                  [--corpora empty shipped] [--modes default strict] [--no-build]
+                  [--corpora empty shipped] [--modes default strict] [--no-build] [--first-seed 1]
 """
 import argparse
 import datetime
@@ -140,6 +140,8 @@ def main():
     ap.add_argument("--corpora", nargs="+", default=["empty", "shipped"], choices=["empty", "shipped"])
     ap.add_argument("--modes", nargs="+", default=["default", "strict"], choices=["default", "strict"])
     ap.add_argument("--no-build", action="store_true", help="use the existing build/fuzz and build/fuzz-asan")
+    ap.add_argument("--first-seed", type=int, default=1,
+                    help="libFuzzer -seed of each configuration's first run (a second soak should not repeat the first)")
     ap.add_argument("--work", default=os.path.join(ROOT, "out", "soak"))
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "results"))
     a = ap.parse_args()
@@ -149,6 +151,8 @@ def main():
         build([PRESET[b] for b in a.builds])
     configs = [Config(t, b, c, m, a.seconds, a.work)
                for t in a.targets for b in a.builds for c in a.corpora for m in a.modes]
+    for c in configs:
+        c.seed = a.first_seed - 1
     for c in configs:
         if not os.access(c.binary(), os.X_OK):
             print("soak: %s: no such fuzz target (build the %s preset)" % (c.binary(), PRESET[c.build]), file=sys.stderr)
