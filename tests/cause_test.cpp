@@ -60,14 +60,7 @@ const std::map<std::string, std::string> kCulprit = {
     {"issue6070", "checkdead-runnable-g/P-in-transit-on-system-M"},
 };
 
-std::vector<std::string> regressionDirs() {
-  std::vector<std::string> dirs;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(kRegressionDir, ec))
-    if (e.is_directory()) dirs.push_back(e.path().filename().string());
-  std::sort(dirs.begin(), dirs.end());
-  return dirs;
-}
+using schedfuzz::testing::regressionDirs;
 
 uint32_t bugsOf(const std::string& dir) {
   uint32_t bugs = 0;

@@ -44,14 +44,7 @@ namespace fs = std::filesystem;
 
 const fs::path kRegressionDir = fs::path(SCHEDFUZZ_SOURCE_DIR) / "corpus" / "regressions";
 
-std::vector<std::string> regressionDirs() {
-  std::vector<std::string> dirs;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(kRegressionDir, ec))
-    if (e.is_directory()) dirs.push_back(e.path().filename().string());
-  std::sort(dirs.begin(), dirs.end());
-  return dirs;
-}
+using schedfuzz::testing::regressionDirs;
 
 using schedfuzz::testing::readFile;
 

@@ -1,9 +1,11 @@
 // tests/test_files.h — reading whole files in tests (corpus, regressions, reports).
 #pragma once
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
 
 namespace schedfuzz::testing {
 
@@ -13,6 +15,17 @@ inline bool readFile(const std::filesystem::path& path, std::string& out) {
   if (!f) return false;
   out.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
   return true;
+}
+
+// The names of corpus/regressions/*/ (one per bug switch and variant), sorted.
+inline std::vector<std::string> regressionDirs() {
+  std::vector<std::string> dirs;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(
+           std::filesystem::path(SCHEDFUZZ_SOURCE_DIR) / "corpus" / "regressions", ec))
+    if (e.is_directory()) dirs.push_back(e.path().filename().string());
+  std::sort(dirs.begin(), dirs.end());
+  return dirs;
 }
 
 }  // namespace schedfuzz::testing
