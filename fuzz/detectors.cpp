@@ -19,13 +19,58 @@ std::string fmt(const char* f, long long a = 0, long long b = 0, long long c = 0
 
 bool Detectors::check(uint64_t step, std::string& kind, std::string& message) {
   if (!opts_.invariants) return true;
+  if (!opts_.incremental) return run(kWatchAll, step, kind, message);
+  const uint32_t due = dirty_.exchange(0, std::memory_order_relaxed);
+  if (opts_.verify_incremental) {
+    for (uint32_t i = 0; i < 2; i++) {
+      const uint32_t d = 1u << i;
+      const uint64_t h = hashInputs(d);
+      if (!(due & d) && h != hash_[i]) {
+        kind = "detector: missed write";
+        message = std::string("the inputs of the ") + (d == kWatchP ? "P accounting/stopwait" : "locked/taint") +
+                  " checks changed, but no watched store marked them (runtime/watch.h)";
+        return false;
+      }
+      hash_[i] = h;
+    }
+  }
+  return run(due, step, kind, message);
+}
+
+bool Detectors::checkFull(uint64_t step, std::string& kind, std::string& message) {
+  if (!opts_.invariants) return true;
+  dirty_.store(0, std::memory_order_relaxed);
+  return run(kWatchAll, step, kind, message);
+}
+
+// A template thread or a queued newm is pending: the template-thread and
+// P-in-transit checks then run at every point. When neither is, both hold
+// whatever the goroutines' statuses: the leak needs an M on newmHandoff.newm,
+// and checkTemplate passes without haveTemplateThread or once its thread exists.
+bool Detectors::transitPending() const {
+  const newmHandoffT& h = rt_.handoff();
+  if (h.newm != nullptr) return true;
+  if (h.haveTemplateThread.load() == 0) return false;
+  const M* tm = h.templateM;
+  return !(tm != nullptr && tm->threadCreated);
+}
+
+bool Detectors::run(uint32_t due, uint64_t step, std::string& kind, std::string& message) {
+  const bool transit = transitPending();
+  const bool runP = (due & kWatchP) || transit;
+  const bool runLocked = due & kWatchLocked;
+  families_run_ += runP + runLocked;
+  families_skipped_ += !runP + !runLocked;
   std::string leak;
-  if (!checkPAccounting(kind, message, leak)) return false;
-  if (!checkLocked(kind, message)) return false;
-  if (!checkStopwait(kind, message)) return false;
-  if (!checkTaint(kind, message)) return false;
+  if (runP && !checkPAccounting(kind, message, leak)) return false;
+  if (runLocked && !checkLocked(kind, message)) return false;
+  if (runP && !checkStopwait(kind, message)) return false;
+  if (runLocked && !checkTaint(kind, message)) return false;
+  // While sched.lock is held, npidle and stopwait may lag their lists and
+  // were not compared: the family stays due until they are.
+  if (runP && rt_.sched().lock.key.load() != 0) dirty_.fetch_or(kWatchP, std::memory_order_relaxed);
   std::string tmpl;
-  checkTemplate(tmpl);
+  if (transit) checkTemplate(tmpl);
   const std::string& pre = !tmpl.empty() ? tmpl : leak;
   if (!pre.empty() && precursor_.empty()) {
     precursor_ = pre;
@@ -37,6 +82,52 @@ bool Detectors::check(uint64_t step, std::string& kind, std::string& message) {
     }
   }
   return true;
+}
+
+// The inputs of one family, hashed (verify mode only): every field its
+// checks read, and the lists they walk.
+uint64_t Detectors::hashInputs(uint32_t domain) const {
+  uint64_t h = 0xcbf29ce484222325ull;
+  auto mix = [&h](uint64_t v) {
+    h ^= v;
+    h *= 0x100000001b3ull;
+    h ^= h >> 29;
+  };
+  auto ptr = [](const void* p) { return static_cast<uint64_t>(reinterpret_cast<uintptr_t>(p)); };
+  const schedt& sched = rt_.sched();
+  mix(rt_.allms().size());
+  mix(rt_.allgs().size());
+  mix(rt_.allp().size());
+  if (domain == kWatchP) {
+    mix(ptr(static_cast<P*>(sched.pidle)));
+    mix(static_cast<uint64_t>(sched.npidle.load()));
+    mix(sched.gcwaiting.load());
+    mix(static_cast<uint64_t>(static_cast<int32_t>(sched.stopwait)));
+    for (P* p : rt_.allp()) {
+      mix(ptr(p));
+      mix(p->status.load());
+      mix(ptr(static_cast<P*>(p->link)));
+      mix(ptr(static_cast<M*>(p->m)));
+      mix(ptr(static_cast<M*>(p->holder)));
+    }
+    for (M* mp : rt_.allms()) {
+      mix(ptr(static_cast<P*>(mp->p)));
+      mix(ptr(static_cast<P*>(mp->nextp)));
+    }
+  } else {
+    for (M* mp : rt_.allms()) {
+      mix(ptr(static_cast<G*>(mp->lockedg)));
+      mix(ptr(static_cast<G*>(mp->taintedRan)));
+      mix(static_cast<bool>(mp->clonedFromTainted));
+    }
+    for (G* gp : rt_.allgs()) {
+      mix(gp->atomicstatus.load() == _Gdead);
+      mix(ptr(static_cast<M*>(gp->lockedm)));
+      mix(static_cast<uint64_t>(static_cast<int>(gp->lockedShadow)));
+      mix(ptr(static_cast<M*>(gp->lockedShadowM)));
+    }
+  }
+  return h;
 }
 
 // Every P is in exactly one place (spec §7.5): on sched.pidle; owned by an M

@@ -186,6 +186,7 @@ Outcome runProgram(const Program& p, Chooser& chooser, const RunConfig& cfg) {
   rc.gomaxprocs = p.gomaxprocs;
   gort::Runtime rt(sim, rc);
   Detectors det(rt, cfg.detectors);
+  if (cfg.on_runtime) cfg.on_runtime(rt);
 
   Interp in;
   in.rt = &rt;
@@ -196,12 +197,15 @@ Outcome runProgram(const Program& p, Chooser& chooser, const RunConfig& cfg) {
     in.rt->wgWait(in.wg);
   });
   sim.setChecker([&det, &sim](std::string& kind, std::string& msg) { return det.check(sim.step(), kind, msg); });
+  sim.setFinalChecker([&det, &sim](std::string& kind, std::string& msg) { return det.checkFull(sim.step(), kind, msg); });
   sim.setDumper([&rt] { return rt.dump(); });
   sim.setAddrNamer([&rt](const void* a) { return rt.describeAddr(a); });
 
   Outcome o;
   o.result = sim.run(&gort::Runtime::m0Entry, &rt);
   o.precursor = det.precursor();
+  o.families_checked = det.familiesRun();
+  o.families_skipped = det.familiesSkipped();
   o.precursor_step = det.precursorStep();
   o.trace = sim.takeTrace();
   o.mids = sim.mids();
@@ -370,9 +374,13 @@ bool configFromEnv(RunConfig& cfg, std::string& error) {
     return true;
   };
   bool strict = cfg.detectors.strict, no_invariants = !cfg.detectors.invariants;
-  if (!boolEnv("SCHEDFUZZ_STRICT", strict) || !boolEnv("SCHEDFUZZ_NO_INVARIANTS", no_invariants)) return false;
+  bool full_checks = !cfg.detectors.incremental;
+  if (!boolEnv("SCHEDFUZZ_STRICT", strict) || !boolEnv("SCHEDFUZZ_NO_INVARIANTS", no_invariants) ||
+      !boolEnv("SCHEDFUZZ_FULL_CHECKS", full_checks))
+    return false;
   cfg.detectors.strict = strict;
   cfg.detectors.invariants = !no_invariants;
+  cfg.detectors.incremental = !full_checks;
   return true;
 }
 

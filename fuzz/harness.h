@@ -6,6 +6,7 @@
 // are pooled process-wide, which is invisible to the run).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,9 @@ struct RunConfig {
   DetectorOptions detectors;
   bool record_trace = true;
   uint64_t step_budget = 0; // 0: stepBudget(program)
+  // Tests only: called with the run's Runtime before it starts (a test's
+  // Chooser may then plant a state violation at a chosen point).
+  std::function<void(gort::Runtime&)> on_runtime;
 };
 
 struct Outcome {
@@ -35,6 +39,9 @@ struct Outcome {
   // (fuzz/signature.h). Both "" when there is nothing to report.
   std::string cause;
   std::string signature;
+  // Invariant check families run and skipped at scheduling points (the
+  // incremental checks, fuzz/detectors.h; for tests and benchmarks).
+  uint64_t families_checked = 0, families_skipped = 0;
   bool finding() const { return result.verdict != Verdict::kOk; }
 };
 
@@ -73,7 +80,8 @@ void interleavingFeatures(const Outcome& o, uint8_t* counters, size_t n);
 
 // Configuration from the environment, shared by every target and tool:
 // SCHEDFUZZ_BUGS (comma-separated gort::Bug names), SCHEDFUZZ_STRICT=1,
-// SCHEDFUZZ_NO_INVARIANTS=1. Returns false with a one-line error.
+// SCHEDFUZZ_NO_INVARIANTS=1, SCHEDFUZZ_FULL_CHECKS=1 (no incremental checks:
+// the same verdicts, for comparison). Returns false with a one-line error.
 bool configFromEnv(RunConfig& cfg, std::string& error);
 
 }  // namespace schedfuzz

@@ -406,6 +406,7 @@ void Runtime::mcommoninit(M* mp, int64_t id) {
     mp->id = mReserveID();
   }
   allms_.push_back(mp);
+  watchMark(kWatchAll);  // a new M: the checks iterate allms
   // Add to allm so garbage collector doesn't free g->m when it is just in a
   // register or unreachable from anywhere else.
   mp->alllink = allm_.load(std::memory_order_relaxed);
@@ -924,6 +925,7 @@ P* Runtime::procresize(int32_t nprocs) {
   }
   if (static_cast<int32_t>(allp_.size()) < nprocs) {
     for (int32_t i = static_cast<int32_t>(allp_.size()); i < nprocs; i++) allp_.push_back(allPs_[i]);
+    watchMark(kWatchAll);  // the checks iterate allp
   }
   unlock(&allpLock_);
   // initialize new P's
@@ -950,6 +952,7 @@ P* Runtime::procresize(int32_t nprocs) {
   if (static_cast<int32_t>(allp_.size()) > nprocs) {
     lock(&allpLock_);
     allp_.resize(nprocs);
+    watchMark(kWatchAll);
     unlock(&allpLock_);
   }
 
@@ -1574,6 +1577,7 @@ G* Runtime::newproc1(std::function<void()> fn) {
     newg = newG();
     newg->atomicstatus.store(_Gdead);
     lock(&allglock_);
+    watchMark(kWatchAll);  // the checks iterate allgs
     allgs_.push_back(newg);  // publishes with a g->status of Gdead so GC scanner doesn't look at uninitialized stack.
     unlock(&allglock_);
   } else {

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "runtime/platform.h"
+#include "runtime/watch.h"
 
 namespace gort {
 
@@ -53,23 +54,29 @@ inline constexpr int32_t kMaxGomaxprocs = 64;  // gort's _MaxGomaxprocs
 // every unintended one. Stores release and loads acquire (free on x86-64):
 // like a Go pointer store on amd64, a reader that sees the new value (say, a
 // new m.curg) also sees how it was initialised.
-template <class T>
+//
+// W: the invariant-check domains a store marks (runtime/watch.h); 0 for
+// fields no check reads.
+template <class T, uint32_t W = 0>
 class racy {
  public:
   racy(T v = T()) : v_(v) {}
   racy(const racy&) = delete;
   racy& operator=(const racy& o) { return *this = static_cast<T>(o); }
   operator T() const { return v_.load(std::memory_order_acquire); }
-  racy& operator=(T x) { v_.store(x, std::memory_order_release); return *this; }
+  racy& operator=(T x) { v_.store(x, std::memory_order_release); mark(); return *this; }
   T operator->() const { return v_.load(std::memory_order_acquire); }
-  T operator++() { return v_.fetch_add(1, std::memory_order_acq_rel) + 1; }
-  T operator--() { return v_.fetch_sub(1, std::memory_order_acq_rel) - 1; }
-  T operator++(int) { return v_.fetch_add(1, std::memory_order_acq_rel); }
-  T operator--(int) { return v_.fetch_sub(1, std::memory_order_acq_rel); }
-  racy& operator+=(T x) { v_.fetch_add(x, std::memory_order_acq_rel); return *this; }
-  racy& operator-=(T x) { v_.fetch_sub(x, std::memory_order_acq_rel); return *this; }
+  T operator++() { mark(); return v_.fetch_add(1, std::memory_order_acq_rel) + 1; }
+  T operator--() { mark(); return v_.fetch_sub(1, std::memory_order_acq_rel) - 1; }
+  T operator++(int) { mark(); return v_.fetch_add(1, std::memory_order_acq_rel); }
+  T operator--(int) { mark(); return v_.fetch_sub(1, std::memory_order_acq_rel); }
+  racy& operator+=(T x) { v_.fetch_add(x, std::memory_order_acq_rel); mark(); return *this; }
+  racy& operator-=(T x) { v_.fetch_sub(x, std::memory_order_acq_rel); mark(); return *this; }
 
  private:
+  static void mark() {
+    if constexpr (W != 0) watchMark(W);
+  }
   std::atomic<T> v_;
 };
 
@@ -195,7 +202,7 @@ struct note {
 struct G {
   Runtime* rt = nullptr;
   int64_t goid = 0;
-  std::atomic<uint32_t> atomicstatus{_Gidle};
+  watched_status<uint32_t, kWatchLocked, _Gdead> atomicstatus{_Gidle};
   // g.preempt: preemption requested; the durable copy of
   // "stackguard0 == stackPreempt". Racy in Go (benign); atomic here.
   std::atomic<bool> preempt{false};
@@ -203,13 +210,13 @@ struct G {
   std::atomic<bool> stackguardPreempt{false};
   bool throwsplit = false;  // in entersyscall..exitsyscall: a prologue trap throws
   M* m = nullptr;           // M running this G, nil when not running
-  M* lockedm = nullptr;     // M this G is wired to (LockOSThread)
+  watched<M*, kWatchLocked> lockedm;  // M this G is wired to (LockOSThread)
   G* schedlink = nullptr;   // run queue / gList link
   Fiber* fiber = nullptr;   // this G's stack (nil for g0: the M's own stack)
   std::function<void()> fn; // the goroutine body (user code)
   const char* waitreason = "";
-  int lockedShadow = 0;     // [oracle] API LockOSThread calls minus UnlockOSThread calls
-  M* lockedShadowM = nullptr; // [oracle] M it locked on while lockedShadow > 0
+  watched<int, kWatchLocked> lockedShadow;  // [oracle] API LockOSThread calls minus UnlockOSThread calls
+  watched<M*, kWatchLocked> lockedShadowM;  // [oracle] M it locked on while lockedShadow > 0
   bool isg0 = false;
   uint32_t preemptions = 0;  // times this goroutine was preempted (gopreempt_m); reset by newproc1
   int64_t sleepWhen = 0;    // timeSleep: gp.timer.nextwhen, read by resetForSleep once parked
@@ -231,8 +238,8 @@ struct M {
   Runtime* rt = nullptr;
   G* g0 = nullptr;          // scheduling goroutine (stands for the thread's own stack)
   racy<G*> curg;            // user goroutine being run
-  racy<P*> p;               // attached P for executing Go code (nil if not executing Go code)
-  P* nextp = nullptr;       // P handed to this M; written only by the hander, consumed by this M
+  racy<P*, kWatchP> p;      // attached P for executing Go code (nil if not executing Go code)
+  watched<P*, kWatchP> nextp;  // P handed to this M; written only by the hander, consumed by this M
   P* oldp = nullptr;        // the P held before entering a syscall
   int64_t id = 0;
   int32_t locks = 0;        // >0: do not preempt this M's g, do not schedule
@@ -244,7 +251,7 @@ struct M {
   note park;
   M* schedlink = nullptr;   // link in sched.midle and in newmHandoff.newm
   M* alllink = nullptr;     // link in allm
-  G* lockedg = nullptr;
+  watched<G*, kWatchLocked> lockedg;
   uint32_t lockedExt = 0;   // external LockOSThread count (user API); non-zero = thread may be tainted
   uint32_t lockedInt = 0;   // internal lockOSThread count
   MStartFn mstartfn = nullptr;
@@ -266,17 +273,17 @@ struct M {
   // UnlockOSThread brings lockedExt back to 0 (not by an exit).
   bool tainted = false;
   G* taintedBy = nullptr;   // the goroutine that locked it
-  G* taintedRan = nullptr;  // first other goroutine this M executed while tainted
-  bool clonedFromTainted = false;  // this M's thread was cloned by a tainted M
+  watched<G*, kWatchLocked> taintedRan;  // first other goroutine this M executed while tainted
+  watched<bool, kWatchLocked> clonedFromTainted;  // this M's thread was cloned by a tainted M
   bool isTemplate = false;  // mstartfn == templateThread
   M* clonedBy = nullptr;    // the M whose newosproc created this M's thread
 };
 
 struct P {
   int32_t id = 0;
-  std::atomic<uint32_t> status{_Pidle};
-  P* link = nullptr;        // link in sched.pidle and in procresize's runnable list
-  racy<M*> m;               // back-link to the owning M (nil if idle); procresize's reservation
+  watched_atomic<uint32_t, kWatchP> status{_Pidle};
+  watched<P*, kWatchP> link;  // link in sched.pidle and in procresize's runnable list
+  racy<M*, kWatchP> m;      // back-link to the owning M (nil if idle); procresize's reservation
   racy<uint32_t> schedtick;
   std::atomic<uint32_t> syscalltick{0};
   // Lock-free local run queue (Go's ring of 256 plus runnext).
@@ -287,7 +294,7 @@ struct P {
   racy<bool> preempt;       // enter the scheduler ASAP (async preemption companion flag)
   // [oracle] the M that holds this P in a local variable between taking it
   // from its last home (releasep, pidleget, a CAS) and giving it the next.
-  racy<M*> holder;
+  racy<M*, kWatchP> holder;
   // sysmontick: sysmon's last observation of this P (retake).
   struct {
     uint32_t schedtick = 0;
@@ -320,8 +327,8 @@ struct schedt {
   int32_t nmsys = 0;        // system Ms not counted for deadlock (template thread, sysmon)
   int64_t nmfreed = 0;      // cumulative number of freed Ms
   std::atomic<int32_t> ngsys{0};
-  racy<P*> pidle;
-  std::atomic<int32_t> npidle{0};
+  racy<P*, kWatchP> pidle;
+  watched_atomic<int32_t, kWatchP> npidle{0};
   std::atomic<int32_t> nmspinning{0};
   G* runqhead = nullptr;    // global runnable queue
   G* runqtail = nullptr;
@@ -331,8 +338,8 @@ struct schedt {
   // || ...) { lock(&sched.gFree.lock)", re-checked under the lock): racy.
   racy<G*> gFree;
   int32_t ngFree = 0;
-  std::atomic<uint32_t> gcwaiting{0};
-  racy<int32_t> stopwait;
+  watched_atomic<uint32_t, kWatchP> gcwaiting{0};
+  racy<int32_t, kWatchP> stopwait;
   note stopnote;
   std::atomic<uint32_t> sysmonwait{0};
   note sysmonnote;

@@ -230,6 +230,7 @@ struct SimPlatform::Impl {
   char join_sync = 0;           // TSan sync object: threads release it when they leave, run() acquires it
 
   Checker checker;
+  Checker final_checker;  // conclude(): the full check before a hang verdict or kOk
   std::function<std::string()> dumper;
   std::function<std::string(const void*)> namer;
   std::string ck_kind, ck_msg;  // the checker's out-parameters, reused every step
@@ -623,7 +624,20 @@ struct SimPlatform::Impl {
   // leaves the running fiber for good.
   [[noreturn]] void conclude(Verdict v, std::string_view kind, std::string_view kind_suffix,
                              std::string_view msg) {
-    fill(v, kind, kind_suffix, msg);
+    // The full check of the final state before a hang verdict or the end of
+    // the run (an invariant or a throw is a verdict about the state already).
+    // A violation found here is the verdict instead.
+    bool violated = false;
+    if (final_checker && v != Verdict::kInvariant && v != Verdict::kThrow) {
+      ck_kind.clear();
+      ck_msg.clear();
+      violated = !final_checker(ck_kind, ck_msg);
+    }
+    if (violated) {
+      fill(Verdict::kInvariant, "invariant: ", ck_kind, ck_msg);
+    } else {
+      fill(v, kind, kind_suffix, msg);
+    }
     Fiber* from = threads[cur].active;
     Fiber* to = driver;
     leaving();
@@ -711,6 +725,7 @@ RunResult SimPlatform::run(ThreadEntry entry, void* arg) {
 }
 
 void SimPlatform::setChecker(Checker c) { impl_->checker = std::move(c); }
+void SimPlatform::setFinalChecker(Checker c) { impl_->final_checker = std::move(c); }
 void SimPlatform::setDumper(std::function<std::string()> d) { impl_->dumper = std::move(d); }
 void SimPlatform::setAddrNamer(std::function<std::string(const void*)> n) { impl_->namer = std::move(n); }
 const std::vector<TraceEvent>& SimPlatform::trace() const { return impl_->trace; }

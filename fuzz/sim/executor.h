@@ -200,6 +200,11 @@ class SimPlatform final : public gort::Platform {
   // and fills kind/message to end the run with Verdict::kInvariant.
   using Checker = std::function<bool(std::string& kind, std::string& message)>;
   void setChecker(Checker c);
+  // The check run once more when the run ends (kOk) and before a hang
+  // verdict (deadlock, stall, livelock, budget): a failure there is the
+  // verdict (kInvariant) instead. The detectors' full check, when the
+  // per-point checker is incremental.
+  void setFinalChecker(Checker c);
   // Text dump of the runtime (every M, P, G) appended to verdict dumps.
   void setDumper(std::function<std::string()> d);
   // Names a futex address for dumps ("m3.park", "sched.stopnote"); "" if unknown.

@@ -253,7 +253,8 @@ std::string helpText(const ToolInfo& tool) {
       "\nenvironment (flags override it):\n"
       "  SCHEDFUZZ_BUGS=LIST       bug switches, as --bugs\n"
       "  SCHEDFUZZ_STRICT=1        as --strict\n"
-      "  SCHEDFUZZ_NO_INVARIANTS=1 skip the invariant checks (hangs and throws are still found)\n";
+      "  SCHEDFUZZ_NO_INVARIANTS=1 skip the invariant checks (hangs and throws are still found)\n"
+      "  SCHEDFUZZ_FULL_CHECKS=1 run every invariant check at every point, not only those whose inputs changed\n";
   out += "\ninputs:\n";
   for (size_t pos = 0, nl; pos < std::strlen(kInputRule); pos = nl + 1) {
     nl = std::string_view(kInputRule).find('\n', pos);
