@@ -181,6 +181,7 @@ Outcome runProgram(const Program& p, Chooser& chooser, const RunConfig& cfg) {
   // not the runtime's wake-ups.
   so.wake_is_progress = false;
   SimPlatform sim(chooser, so);
+  if (cfg.trace_buffer != nullptr && so.record_trace) sim.setTraceBuffer(std::move(*cfg.trace_buffer));
   gort::Config rc;
   rc.bugs = cfg.bugs;
   rc.gomaxprocs = p.gomaxprocs;

@@ -22,6 +22,9 @@ struct RunConfig {
   DetectorOptions detectors;
   bool record_trace = true;
   uint64_t step_budget = 0; // 0: stepBudget(program)
+  // A spare trace vector whose capacity the run reuses (moved from; the
+  // Outcome's trace is it afterwards). The fuzz targets keep one across runs.
+  std::vector<TraceEvent>* trace_buffer = nullptr;
   // Tests only: called with the run's Runtime before it starts (a test's
   // Chooser may then plant a state violation at a chosen point).
   std::function<void(gort::Runtime&)> on_runtime;

@@ -20,6 +20,7 @@ namespace schedfuzz {
 namespace {
 RunConfig g_cfg;
 bool g_inited = false;
+std::vector<TraceEvent> g_trace_spare;  // one trace allocation for every run
 }  // namespace
 
 int targetInitialize(const TargetSpec& spec) {
@@ -37,10 +38,14 @@ int targetRun(const TargetSpec& spec, const uint8_t* data, size_t size) {
   Program p = decode({data, size}, spec.alphabet);
   ByteChooser chooser = ByteChooser::forProgram(p);
   RunConfig cfg = g_cfg;
+  cfg.trace_buffer = &g_trace_spare;
   Outcome o = runProgram(p, chooser, cfg);
   interleavingFeatures(o, g_interleavings, sizeof g_interleavings);
   bool finding = o.finding() || (cfg.detectors.strict && !o.precursor.empty());
-  if (!finding) return 0;
+  if (!finding) {
+    g_trace_spare = std::move(o.trace);
+    return 0;
+  }
   char sha[41];
   sha1Hex(data, size, sha);
   ReportOptions ro;

@@ -730,6 +730,11 @@ void SimPlatform::setDumper(std::function<std::string()> d) { impl_->dumper = st
 void SimPlatform::setAddrNamer(std::function<std::string(const void*)> n) { impl_->namer = std::move(n); }
 const std::vector<TraceEvent>& SimPlatform::trace() const { return impl_->trace; }
 std::vector<TraceEvent> SimPlatform::takeTrace() { return std::move(impl_->trace); }
+void SimPlatform::setTraceBuffer(std::vector<TraceEvent>&& buf) {
+  if (impl_->started) die("SimPlatform::setTraceBuffer after run");
+  buf.clear();
+  if (buf.capacity() > impl_->trace.capacity()) impl_->trace = std::move(buf);
+}
 uint64_t SimPlatform::step() const { return impl_->step; }
 const std::vector<int>& SimPlatform::mids() const { return impl_->mids; }
 bool SimPlatform::tsanNoSync() const { return impl_->quiet; }
