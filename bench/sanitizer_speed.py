@@ -11,9 +11,9 @@
 # Each measurement runs
 #   <target> -runs=N -seed=1 <the [libfuzzer] flags of fuzz/targets/<target>.options>
 #            -dict=fuzz/schedfuzz.dict <fresh empty corpus dir>
-# under /usr/bin/time -v, in three configurations: plain (`fuzz` build), asan (`fuzz-asan`, no
-# ASAN_OPTIONS) and asan-uar (`fuzz-asan`, ASAN_OPTIONS=detect_stack_use_after_return=1, as
-# OSS-Fuzz runs it). Rounds alternate the two trees and the configurations, so load from other
+# under /usr/bin/time -v, in four configurations: plain (`fuzz` build), asan (`fuzz-asan`, ASan +
+# UBSan, no ASAN_OPTIONS), asan-uar (`fuzz-asan`, ASAN_OPTIONS=detect_stack_use_after_return=1, as
+# OSS-Fuzz runs it) and ubsan (`fuzz-ubsan`, UBSan only, OSS-Fuzz's undefined build). Rounds alternate the two trees and the configurations, so load from other
 # jobs on the machine falls on both sides alike; the table gives medians over the rounds of
 # exec/s (wall), executions per CPU second (user + sys; what one unshared core would do) and peak
 # RSS. --long adds single runs of one configuration at two lengths, both sides, for the cost per
@@ -34,6 +34,7 @@ CONFIGS = {
     "plain": ("fuzz", None),
     "asan": ("fuzz-asan", None),
     "asan-uar": ("fuzz-asan", "detect_stack_use_after_return=1"),
+    "ubsan": ("fuzz-ubsan", None),
 }
 
 
@@ -101,7 +102,7 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--runs", default="lockosthread_fuzzer=5000,sched_fuzzer=3000")
     ap.add_argument("--long", default="lockosthread_fuzzer:asan-uar=2000,20000")
-    ap.add_argument("--configs", default="plain,asan,asan-uar")
+    ap.add_argument("--configs", default="plain,asan,asan-uar,ubsan")
     ap.add_argument("--json")
     a = ap.parse_args()
     trees = {"base": os.path.abspath(a.base), "new": os.path.abspath(a.new)}
@@ -146,6 +147,21 @@ def main():
                              med([r["rss_kb"] / 1024 for r in rs]))
             print(f"| `{target}` | {config} | {runs[target]:,} | {row['base'][0]:,.0f} | {row['new'][0]:,.0f} | "
                   f"{row['base'][1]:,.0f} | {row['new'][1]:,.0f} | {row['base'][2]:.0f} MB | {row['new'][2]:.0f} MB |")
+    if "plain" in configs:
+        print()
+        print("| target | build | exec per CPU s / plain's, before | after |")
+        print("|:--|:--|--:|--:|")
+        for target in TARGETS:
+            for config in configs:
+                if config == "plain":
+                    continue
+                cells = []
+                for side in ("base", "new"):
+                    def per_cpu(c):
+                        return med([r["runs"] / r["cpu_s"] for r in results
+                                    if r["side"] == side and r["target"] == target and r["config"] == c])
+                    cells.append(f"1/{per_cpu('plain') / per_cpu(config):.1f}")
+                print(f"| `{target}` | {config} | {cells[0]} | {cells[1]} |")
     if longs:
         print()
         print("| side | runs | wall s | CPU s | CPU ms per exec | marginal CPU ms per exec | peak RSS |")

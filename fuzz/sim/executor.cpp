@@ -190,7 +190,8 @@ struct SimPlatform::Impl {
     mids.reserve(64);
     runnable.reserve(64);
     waitq.reserve(64);
-    if (opts.record_trace) trace.reserve(4096);
+    // (The trace's first 4096 entries are reserved by run(), after
+    // setTraceBuffer may have handed over a vector that has them.)
   }
 
   Chooser& chooser;
@@ -705,6 +706,7 @@ RunResult SimPlatform::run(ThreadEntry entry, void* arg) {
   Impl& im = *impl_;
   if (im.started) die("SimPlatform::run called twice");
   im.started = true;
+  if (im.opts.record_trace && im.trace.capacity() < 4096) im.trace.reserve(4096);
   im.driver = Fiber::ForThisThread();
   im.setCur(im.spawn(0, entry, arg, /*in_quiet=*/false));
   if (im.quiet) gort::setFiberSwitchNoSync(true);
@@ -733,7 +735,7 @@ std::vector<TraceEvent> SimPlatform::takeTrace() { return std::move(impl_->trace
 void SimPlatform::setTraceBuffer(std::vector<TraceEvent>&& buf) {
   if (impl_->started) die("SimPlatform::setTraceBuffer after run");
   buf.clear();
-  if (buf.capacity() > impl_->trace.capacity()) impl_->trace = std::move(buf);
+  impl_->trace = std::move(buf);
 }
 uint64_t SimPlatform::step() const { return impl_->step; }
 const std::vector<int>& SimPlatform::mids() const { return impl_->mids; }
