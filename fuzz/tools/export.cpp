@@ -322,8 +322,9 @@ int run(int argc, char** argv) {
   Outcome o = replay(in.program, cfg, /*record_trace=*/true);
   const std::string kind = findingKind(o, cfg);
   if (kind.empty()) {
-    usageError(kTool, in.path + ": not a finding with --bugs=" + (cfg.bugs ? bugList(cfg.bugs) : std::string("")) +
-                          " (the fixed runtime): nothing to export; the knob comes from a finding's trace");
+    usageError(kTool, in.path + ": not a finding " +
+                          (cfg.bugs ? "with --bugs=" + bugList(cfg.bugs) : std::string("on the fixed runtime (no --bugs)")) +
+                          ": nothing to export; the knob comes from a finding's trace");
   }
   Knob knob = deriveKnob(in.program, o, opts.hold_timeout_ms);
   const std::string knobText = joinRules(knob.rules);
