@@ -162,6 +162,30 @@ TEST_F(ExportTest, EveryOpHasItsGoCall) {
       << r.out;
 }
 
+TEST_F(ExportTest, SilentBugGetsTheThreadTaintOracle) {
+  // #20676: g0 exits locked; its M's handoffp finds no idle M and clones one
+  // from the tainted thread. The program taints the locked thread (its name)
+  // and checks every unlocked goroutine's; the knob keeps the real runtime's
+  // idle Ms away until that thread is gone (mexit).
+  const std::string f = std::string(SCHEDFUZZ_SOURCE_DIR) + "/corpus/regressions/issue20676/repro.txt";
+  Result r = run({"--go", "--bugs=issue20676", f});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "GOMAXPROCS=1\nGOSCHEDFUZZ=stopm:hold[until=mexit@1,timeout=1000ms]\n")) << r.out;
+  EXPECT_TRUE(contains(r.out, "func g0() {\n\tlk := 0\n\tlockTaint(&lk)\n\tcheck(\"g0 op 0\", lk)\n")) << r.out;
+  EXPECT_TRUE(contains(r.out, "\twg.Wait()\n\tcheck(\"main\", 0)\n")) << r.out;
+  EXPECT_TRUE(contains(r.out, "exit status 3 and \"TAINT: ...\" is the finding")) << r.out;
+  EXPECT_EQ(r.err, "");
+  // A hang finding gets no taint code.
+  Result hang = run({"--go", "--bugs=issue38931", kStw});
+  EXPECT_FALSE(contains(hang.out, "lockTaint")) << hang.out;
+  // #20395 needs no schedule at all: said so, and the knob is empty.
+  const std::string g = std::string(SCHEDFUZZ_SOURCE_DIR) + "/corpus/regressions/issue20395/repro.txt";
+  Result reuse = run({"--go", "--bugs=issue20395", g});
+  ASSERT_EQ(reuse.status, 0) << reuse.err;
+  EXPECT_TRUE(contains(reuse.out, "GOMAXPROCS=1\nGOSCHEDFUZZ=\n")) << reuse.out;
+  EXPECT_TRUE(contains(reuse.err, "note: the knob is empty")) << reuse.err;
+}
+
 TEST_F(ExportTest, HoldTimeoutFlag) {
   Result r = run({"--go", "--bugs=issue38931", "--hold-timeout-ms=250", kStw});
   ASSERT_EQ(r.status, 0) << r.err;

@@ -56,13 +56,14 @@ const (
 	sfTemplateRun         // templateThread running
 	sfStwEnter            // stopTheWorldWithSema entry, before gcwaiting=1 (gort's site stopTheWorld_prologue)
 	sfTemplateLoad        // LockOSThread entry, before it loads haveTemplateThread (gort's site template_load)
+	sfMexit               // mexit: the exiting M has handed off its P (a locked goroutine exited)
 	sfCount
 )
 
 var sfSiteNames = [sfCount]string{
 	"template_cas", "template_skip", "lockosthread", "newm_queued", "newm_clone",
 	"handoffp", "startm", "stopm", "stoplockedm", "stw_start", "stw_wait", "stw_done",
-	"gosched", "templatethread_run", "stopTheWorld_prologue", "template_load",
+	"gosched", "templatethread_run", "stopTheWorld_prologue", "template_load", "mexit",
 }
 
 const (
@@ -350,7 +351,7 @@ func (p *sfParser) site() int32 {
 		}
 	}
 	p.pos -= len(w)
-	p.fail("a site name (template_cas, template_skip, lockosthread, newm_queued, newm_clone, handoffp, startm, stopm, stoplockedm, stw_start, stw_wait, stw_done, gosched, templatethread_run, stopTheWorld_prologue, template_load)")
+	p.fail("a site name (template_cas, template_skip, lockosthread, newm_queued, newm_clone, handoffp, startm, stopm, stoplockedm, stw_start, stw_wait, stw_done, gosched, templatethread_run, stopTheWorld_prologue, template_load, mexit)")
 	return 0
 }
 
