@@ -11,11 +11,13 @@
 # 4. Runs it --runs times in each configuration (bug + knob, bug without knob,
 #    fixed + knob: the control), --jobs at a time, each under a --timeout; a run
 #    killed by the timeout is a hang, a non-zero exit other than that a crash.
-#    A run whose stderr has "GOSCHEDFUZZ: timeout" did not follow the schedule.
+#    A run whose stderr has "GOSCHEDFUZZ: timeout" did not follow the schedule; exit
+#    status 3 with "TAINT: " is the thread-taint oracle of a silent bug (export.cpp).
 # 5. Prints hang and crash rates with 95% Wilson intervals and the median time per
 #    run, then reruns bug + knob with GOTRACEBACK=crash GODEBUG=schedtrace,scheddetail
 #    until a hang (at most 10 tries), keeps its scheduler dump, and checks that it
-#    shows the state the finding's signature names (stall/P-in-transit: #38931).
+#    shows the state the finding's signature names (stall/P-in-transit: #38931); for
+#    an oracle/ signature it shows the TAINT lines instead.
 #
 # Exit status: 0 done (whatever the rates), 1 the dump check failed, 2 usage or build error.
 set -euo pipefail
@@ -23,7 +25,7 @@ set -euo pipefail
 usage() {
   cat <<'EOF'
 usage: scripts/realgo.sh FINDING [--runs N] [--bugs LIST] [--timeout S] [--jobs J]
-                         [--target T] [--out DIR] [--skip-control] [--no-dump]
+                         [--target T] [--out DIR] [--knob KNOB] [--skip-control] [--no-dump]
        scripts/realgo.sh --help
 
 Reproduces FINDING (a schedfuzz reproducer: text form, or binary with --target) on
@@ -32,15 +34,20 @@ copy of its GOROOT under build/realgo/, with and without the knob that
 schedfuzz-export --go derives from the finding, and on the runtime with the fix (the
 control). Prints one line per configuration:
 
-  <config>: runs=N ok=.. hang=.. crash=.. hang-rate=..% (95% CI lo-hi%) crash-rate=..% ...
-            schedule-not-followed=.. median-run=.. ms
+  <config>: runs=N ok=.. hang=.. crash=.. taint=.. hang-rate=..% (95% CI lo-hi%) crash-rate=..%
+            taint-rate=..% schedule-not-followed=.. median-run=.. ms
+
+(taint: exit status 3 and "TAINT: ..." from the thread-taint oracle that the export adds
+for a silent bug's finding; crash: any other failing exit)
 
   --runs N        runs per configuration (default 20)
-  --bugs LIST     bug switches of the finding, also the Go patches applied (default issue38931)
+  --bugs LIST     bug switches of the finding, also the Go patches applied (default issue38931;
+                  also issue20676, issue20395, issue28979)
   --timeout S     seconds before a run counts as a hang (default 2)
   --jobs J        runs at a time (default 4: a hung run is idle)
   --target T      target of a binary FINDING (lockosthread or sched)
   --out DIR       work directory (default build/realgo/<finding name>)
+  --knob KNOB     run with this GOSCHEDFUZZ instead of the exported one (e.g. an ablation)
   --skip-control  do not run the fixed runtime
   --no-dump       do not capture a scheduler dump of a hang
 EOF
@@ -49,7 +56,7 @@ EOF
 die() { echo "realgo.sh: $*" >&2; exit 2; }
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-FINDING="" RUNS=20 BUGS=issue38931 TIMEOUT=2 JOBS=4 TARGET="" OUT="" CONTROL=1 DUMP=1
+KNOBFLAG="" FINDING="" RUNS=20 BUGS=issue38931 TIMEOUT=2 JOBS=4 TARGET="" OUT="" CONTROL=1 DUMP=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --help|-h) usage; exit 0 ;;
@@ -65,6 +72,8 @@ while [ $# -gt 0 ]; do
     --target=*) TARGET=${1#*=} ;;
     --out) OUT=${2:?--out needs DIR}; shift ;;
     --out=*) OUT=${1#*=} ;;
+    --knob) KNOBFLAG=${2:?--knob needs KNOB}; shift ;;
+    --knob=*) KNOBFLAG=${1#*=} ;;
     --skip-control) CONTROL=0 ;;
     --no-dump) DUMP=0 ;;
     -*) die "$1: unknown flag (see --help)" ;;
@@ -79,7 +88,10 @@ done
 [[ "$TIMEOUT" =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--timeout=$TIMEOUT: expected seconds, e.g. 2 or 1.5"
 
 # Bug switch -> Go patch. Switches without one cannot be reproduced on the real runtime.
-declare -A GOPATCH=([issue38931]=0002-issue38931-revert-11b3730a.patch)
+declare -A GOPATCH=([issue38931]=0002-issue38931-revert-11b3730a.patch
+                    [issue20676]=0003-issue20676-newm-clones-locked-thread.patch
+                    [issue20395]=0004-issue20395-locked-exit-reuses-thread.patch
+                    [issue28979]=0005-issue28979-locked-exit-clears-lockedExt.patch)
 PATCHES=()
 IFS=, read -ra BUGLIST <<<"$BUGS"
 for b in "${BUGLIST[@]}"; do
@@ -138,6 +150,7 @@ TARGETFLAG=()
 "$EXPORT" --go --bugs="$BUGS" "${TARGETFLAG[@]}" --dir="$WORK/src" "$FINDING" > "$WORK/export.txt" 2> "$WORK/export-notes.txt" ||
   { cat "$WORK/export-notes.txt" >&2; die "schedfuzz-export failed"; }
 KNOB=$(cat "$WORK/src/knob.txt")
+[ -z "$KNOBFLAG" ] || KNOB=$KNOBFLAG
 NPROCS=$(cat "$WORK/src/gomaxprocs.txt")
 for v in fixed bug; do
   (cd "$WORK/src" && GOROOT=$BASE/goroot-$v GOCACHE=$BASE/gocache-$v GOPATH=$BASE/gopath GOFLAGS=-mod=mod GOPROXY=off \
@@ -159,6 +172,7 @@ GOSCHEDFUZZ="$2" timeout --foreground -s KILL "$3" "$1" > /dev/null 2> "$4"
 rc=$?
 t1=$(date +%s%N)
 case $rc in 0) st=ok ;; 124|137) st=hang ;; *) st=crash ;; esac
+[ $rc = 3 ] && grep -q "^TAINT: " "$4" && st=taint
 f=1; grep -q "^GOSCHEDFUZZ: timeout" "$4" && f=0
 echo "$st $(( (t1 - t0) / 1000000 )) $f $rc"
 EOF
@@ -177,12 +191,14 @@ runconfig() {  # runconfig LABEL PROG KNOB
   mkdir -p "$WORK/err-$label"
   seq "$RUNS" | GOMAXPROCS=$NPROCS xargs -P "$JOBS" -I{} "$WORK/run1.sh" "$prog" "$knob" "$TIMEOUT" \
     "$WORK/err-$label/{}.txt" > "$res"
-  local ok hang crash nf med
+  local ok hang crash taint nf med
   ok=$(grep -c '^ok ' "$res" || true); hang=$(grep -c '^hang ' "$res" || true); crash=$(grep -c '^crash ' "$res" || true)
+  taint=$(grep -c '^taint ' "$res" || true)
   nf=$(awk '$3==0' "$res" | wc -l)
   med=$(awk '{print $2}' "$res" | sort -n | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2))}')
-  printf '%s: runs=%d ok=%d hang=%d crash=%d hang-rate=%s crash-rate=%s schedule-not-followed=%d median-run=%s ms\n' \
-    "$label" "$RUNS" "$ok" "$hang" "$crash" "$(wilson "$hang" "$RUNS")" "$(wilson "$crash" "$RUNS")" "$nf" "$med"
+  printf '%s: runs=%d ok=%d hang=%d crash=%d taint=%d hang-rate=%s crash-rate=%s taint-rate=%s schedule-not-followed=%d median-run=%s ms\n' \
+    "$label" "$RUNS" "$ok" "$hang" "$crash" "$taint" "$(wilson "$hang" "$RUNS")" "$(wilson "$crash" "$RUNS")" \
+    "$(wilson "$taint" "$RUNS")" "$nf" "$med"
 }
 
 # 5. The rates.
@@ -194,6 +210,13 @@ runconfig bug-noknob "$WORK/prog-bug" ""
 [ "$DUMP" = 1 ] || exit 0
 SIG=$("$ROOT/build/default/fuzz/tools/schedfuzz-replay" --bugs="$BUGS" "${TARGETFLAG[@]}" "$FINDING" 2>/dev/null |
         sed -n 's/^  signature: //p' | head -1 || true)
+if [[ "$SIG" == oracle/* ]]; then
+  # A silent bug: the program's thread-taint oracle is the evidence, not a hang.
+  t=$(grep -h '^TAINT: ' "$WORK"/err-bug+knob/*.txt 2>/dev/null | sort | uniq -c | sort -rn | head -3 || true)
+  if [ -n "$t" ]; then echo "realgo: the oracle fired ($SIG):"; echo "$t" | sed 's/^/  | /'
+  else echo "realgo: the oracle never fired with the knob ($SIG)"; exit 1; fi
+  exit 0
+fi
 DUMPF=$WORK/hang-dump.txt
 got=0
 for try in $(seq 10); do
