@@ -222,7 +222,7 @@ got=0
 for try in $(seq 10); do
   set +e
   GOMAXPROCS=$NPROCS GOTRACEBACK=crash GODEBUG=schedtrace=100,scheddetail=1 GOSCHEDFUZZ="$KNOB" \
-    timeout -s QUIT -k 2 "$TIMEOUT" "$WORK/prog-bug" > "$DUMPF" 2>&1
+    timeout --foreground -s QUIT -k 2 "$TIMEOUT" "$WORK/prog-bug" > "$DUMPF" 2>&1
   rc=$?
   set -e
   if [ $rc = 124 ] || [ $rc = 137 ]; then got=1; break; fi
@@ -236,7 +236,7 @@ case "$SIG" in
   stall/P-in-transit)
     S=$WORK/hang-sched.txt fail=0
     check() { if eval "$2"; then echo "realgo: check ok:   $1"; else echo "realgo: check FAIL: $1"; fail=1; fi; }
-    if grep -q 'runtime.ReadMemStats\|runtime.GOMAXPROCS([0-9]' "$WORK/src/main.go"; then  # the program stops the world
+    if grep -q 'runtime.ReadMemStats\|runtime.GOMAXPROCS([1-9]' "$WORK/src/main.go"; then  # the program stops the world
       check "stop-the-world pending (gcwaiting=1, stopwait>=1)" \
         "grep -qE '^SCHED .*gcwaiting=1 .*stopwait=[1-9]' $S"
     fi
