@@ -342,13 +342,11 @@ Knob deriveKnob(const Program& p, const Outcome& o, uint64_t timeout_ms) {
         if (window[v]->thread != r.thread) prior[window[v]->ev] = window[v];
       std::vector<std::string> u;
       for (const auto& [ev, q] : prior) u.push_back(siteRef(*q, false));
-      Ref b = r;
       std::string name = before;
       if (r.script >= 0 && r.ev == gort::Ev::lockosthread) name = "g" + std::to_string(r.script) + "/" + before;
       // template_load counts LockOSThread calls as lockosthread does;
       // stopTheWorld's prologue counts stops of the world as stw_start does.
       int n = (r.script >= 0 && r.ev == gort::Ev::lockosthread) ? r.per_script : r.global;
-      (void)b;
       add(holdRule(name + "@" + std::to_string(n), u, timeout_ms));
     }
   }
