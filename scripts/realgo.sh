@@ -145,6 +145,7 @@ fi
 NAME=$(basename "$(dirname "$(realpath "$FINDING")")")-$(basename "$FINDING" | sed 's/\.[a-z]*$//')
 WORK=${OUT:-$BASE/$NAME}
 mkdir -p "$WORK"
+WORK=$(cd "$WORK" && pwd)   # the go build runs in $WORK/src
 TARGETFLAG=()
 [ -z "$TARGET" ] || TARGETFLAG=(--target="$TARGET")
 "$EXPORT" --go --bugs="$BUGS" "${TARGETFLAG[@]}" --dir="$WORK/src" "$FINDING" > "$WORK/export.txt" 2> "$WORK/export-notes.txt" ||
