@@ -229,8 +229,12 @@ for try in $(seq 10); do
   if [ $rc = 124 ] || [ $rc = 137 ]; then got=1; break; fi
 done
 if [ $got = 0 ]; then echo "realgo: dump: no hang in 10 tries"; exit 0; fi
-# The last detailed SCHED block before the SIGQUIT traceback.
-awk '/^SIGQUIT/{exit} /^SCHED /{blk=""} {blk=blk $0 "\n"} END{printf "%s", blk}' "$DUMPF" > "$WORK/hang-sched.txt"
+# The last detailed SCHED block before the SIGQUIT traceback that the crash itself did not
+# print after freezetheworld (stopwait=0x7fffffff).
+awk '/^SIGQUIT/{exit}
+     /^SCHED /{ if (blk != "" && hdr !~ /stopwait=2147483647/) good = blk; blk = ""; hdr = $0 }
+     { blk = blk $0 "\n" }
+     END { if (hdr !~ /stopwait=2147483647/) good = blk; printf "%s", good }' "$DUMPF" > "$WORK/hang-sched.txt"
 echo "realgo: dump of a hang (try $try): $DUMPF; its last scheduler state:"
 grep -v ': status=4' "$WORK/hang-sched.txt" | sed 's/^/  | /' | head -30
 case "$SIG" in
