@@ -108,9 +108,9 @@ TEST_F(ExportTest, Issue38931StwGivesItsKnobAndProgram) {
   EXPECT_TRUE(contains(go, "package main\n")) << go;
   EXPECT_TRUE(contains(go, "const gomaxprocs = 3\n")) << go;
   // One function main.gK per script: the knob's gK/ names the goroutine by it.
-  EXPECT_TRUE(contains(go, "func g0() {\n\truntime.ReadMemStats(&ms) // stw")) << go;
+  EXPECT_TRUE(contains(go, "func g0() {\n\t// stw: stopTheWorld + startTheWorld\n\truntime.ReadMemStats(&ms)\n")) << go;
   EXPECT_TRUE(contains(go, "func g1() {\n\truntime.LockOSThread()\n\tatomic.AddInt32(&live, -1)\n")) << go;
-  EXPECT_TRUE(contains(go, "func g2() {\n\tgo func() {}() // newm: work on the local runq\n\truntime.LockOSThread()\n"))
+  EXPECT_TRUE(contains(go, "func g2() {\n\t// newm: work on the local runq\n\tgo func() {}()\n\truntime.LockOSThread()\n"))
       << go;
   EXPECT_TRUE(contains(go, "\tspawn(0)\n\tspawn(1)\n\tspawn(2)\n\twg.Wait()\n")) << go;
   EXPECT_TRUE(contains(go, std::string("GOSCHEDFUZZ='") + kStwKnob + "'")) << go;
@@ -140,20 +140,26 @@ TEST_F(ExportTest, EveryOpHasItsGoCall) {
   const std::string want =
       "func g0() {\n"
       "\truntime.LockOSThread()\n"
-      "\tatomic.StoreInt32(&flags[3], 1) // signal\n"
+      "\t// signal\n"
+      "\tatomic.StoreInt32(&flags[3], 1)\n"
       "\twait(3)\n"
       "\tspin(2)\n"
       "\truntime.Gosched()\n"
       "\ttime.Sleep(40 * time.Microsecond)\n"
       "\tsyscall.Nanosleep(&syscall.Timespec{Nsec: 20000}, nil)\n"
-      "\tsyscallSteps(2) // syscall: entersyscall, 2 us in the kernel, exitsyscall\n"
-      "\tsyscallSteps(1) // syscallblock: no user call enters entersyscallblock; a plain syscall\n"
+      "\t// syscall: entersyscall, 2 us in the kernel, exitsyscall\n"
+      "\tsyscallSteps(2)\n"
+      "\t// syscallblock: no user call enters entersyscallblock; a plain syscall\n"
+      "\tsyscallSteps(1)\n"
       "\truntime.GOMAXPROCS(2)\n"
       "\tspawn(0)\n"
-      "\tgo func() {}() // newm: work on the local runq\n"
-      "\truntime.ReadMemStats(&ms) // stw: stopTheWorld + startTheWorld\n"
+      "\t// newm: work on the local runq\n"
+      "\tgo func() {}()\n"
+      "\t// stw: stopTheWorld + startTheWorld\n"
+      "\truntime.ReadMemStats(&ms)\n"
       "\truntime.UnlockOSThread()\n"
-      "\texit() // runtime.Goexit\n";
+      "\t// runtime.Goexit\n"
+      "\texit()\n";
   EXPECT_TRUE(contains(r.out, want)) << r.out;
   // The first preemption lands in user code before any hookable event: said, not dropped.
   EXPECT_TRUE(contains(r.err, "schedfuzz-export: note: preemption of G3 at user")) << r.err;

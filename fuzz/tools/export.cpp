@@ -115,15 +115,15 @@ std::string goProgram(const Program& p, const std::string& source, const std::st
     s += "//   " + text.substr(pos, nl - pos) + "\n";
     pos = nl + 1;
   }
-  s += "package main\n\n";
+  s += "\npackage main\n\n";  // the blank line: a file comment, not package documentation
   s += "import (\n\t\"fmt\"\n\t\"os\"\n\t\"runtime\"\n\t\"sync\"\n\t\"sync/atomic\"\n\t\"syscall\"\n\t\"time\"\n"
        "\t\"unsafe\"\n)\n\n";
   s += "const gomaxprocs = " + std::to_string(p.gomaxprocs) + "\n\n";
   s += "var (\n"
        "\twg      sync.WaitGroup\n"
-       "\tstarted int32    // goroutines started for scripts (at most " + std::to_string(kMaxGoroutines) + ")\n"
-       "\tlive    int32    // started and not finished\n"
-       "\twaiting int32    // live goroutines inside wait\n"
+       "\tstarted int32 // goroutines started for scripts (at most " + std::to_string(kMaxGoroutines) + ")\n"
+       "\tlive    int32 // started and not finished\n"
+       "\twaiting int32 // live goroutines inside wait\n"
        "\tflags   [16]int32\n"
        "\tsink    uint64\n"
        "\tms      runtime.MemStats\n"
@@ -182,7 +182,11 @@ std::string goProgram(const Program& p, const std::string& source, const std::st
       } else if (oracle && ins.op == Op::kUnlock) {
         s += "\tunlockTaint(&lk)\n";
       } else {
-        s += "\t" + goOp(ins, n) + "\n";
+        // A comment goes on its own line above: trailing ones would need
+        // gofmt's column alignment to stay gofmt-clean.
+        const std::string op = goOp(ins, n);
+        const size_t c = op.find(" // ");
+        s += c == std::string::npos ? "\t" + op + "\n" : "\t" + op.substr(c + 1) + "\n\t" + op.substr(0, c) + "\n";
       }
       if (oracle) s += "\tcheck(\"g" + std::to_string(k) + " op " + std::to_string(i) + "\", lk)\n";
       i++;
