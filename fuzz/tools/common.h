@@ -25,7 +25,8 @@ enum ToolBit : unsigned {
   kReplay = 1u << 0,
   kExplore = 1u << 1,
   kMinimize = 1u << 2,
-  kAllTools = kReplay | kExplore | kMinimize,
+  kExport = 1u << 3,
+  kAllTools = kReplay | kExplore | kMinimize | kExport,
 };
 
 // X(name, Type, default, min, max, tools, metavar, help)
@@ -69,7 +70,14 @@ enum ToolBit : unsigned {
   X(regression, String, "", 0, 0, kMinimize, "DIR",                                                      \
     "write a regression directory instead: DIR/repro.bin, repro.txt, expected.txt (README, 'Writing "    \
     "and adding a reproducer'); DIR's name starts with the one bug switch --bugs names, e.g. "           \
-    "corpus/regressions/issue38931-mine; DIR must not exist")
+    "corpus/regressions/issue38931-mine; DIR must not exist")                                           \
+  X(go, Bool, false, 0, 0, kExport, "",                                                                  \
+    "export the finding as a Go program and a GOSCHEDFUZZ knob for the real Go runtime (realgo/README.md)") \
+  X(dir, String, "", 0, 0, kExport, "DIR",                                                               \
+    "write main.go, go.mod, knob.txt (GOSCHEDFUZZ) and gomaxprocs.txt into DIR (created if missing); "   \
+    "default: print them to standard output")                                                           \
+  X(hold_timeout_ms, UInt, 1000, 1, 600000, kExport, "MS",                                               \
+    "timeout= of every hold the knob asks for, in ms")
 
 #define SCHEDFUZZ_FLAG_CTYPE_Bool bool
 #define SCHEDFUZZ_FLAG_CTYPE_UInt uint64_t
