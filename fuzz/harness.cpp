@@ -125,6 +125,10 @@ void Interp::runScript(int idx) {
     }
     plat->noteProgress();
   }
+  // The script's function returns: one more user instruction (its epilogue),
+  // where an async preemption may land after the last op, e.g. a goroutine
+  // that locked its thread as its last op is preempted before it exits.
+  rt->UserStep();
   live.fetch_sub(1, kRelaxed);
   rt->wgDone(wg);
 }

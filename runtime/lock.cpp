@@ -156,10 +156,15 @@ void Runtime::casgstatus(G* gp, uint32_t oldval, uint32_t newval) {
   }
 }
 
-// canPreemptM (preempt.go): may the current g of mp be preempted?
+// canPreemptM (preempt.go 287-289): may the current g of mp be preempted?
+// Go has no P-not-nil test: with locks, mallocing and preemptoff clear, a
+// nil mp.p is dereferenced (a fault, fatal in the runtime). The port throws
+// there instead of reading through nullptr.
 bool Runtime::canPreemptM(M* mp) {
-  return mp->locks == 0 && mp->mallocing == 0 && mp->preemptoff[0] == '\0' &&
-         mp->p != nullptr && mp->p->status.load(std::memory_order_relaxed) == _Prunning;
+  if (!(mp->locks == 0 && mp->mallocing == 0 && mp->preemptoff[0] == '\0')) return false;
+  P* pp = mp->p;
+  if (pp == nullptr) throw_("canPreemptM: nil m.p (Go: nil pointer dereference)");
+  return pp->status.load(std::memory_order_relaxed) == _Prunning;
 }
 
 // rwmutex (rwmutex.go), used for execLock: readers are thread creations.

@@ -271,6 +271,7 @@ void Runtime::gEntry(void* arg) {
 // First code on a new goroutine's stack: the body, then goexit.
 void Runtime::gstart(G* gp) {
   gp->fn();
+  PreemptPoint(Site::goexit1_prologue);  // goexit1 is not nosplit (proc.go 2781)
   mcallFinal(&Runtime::goexit0);  // goexit1
 }
 
@@ -687,6 +688,7 @@ void Runtime::wakep() {
   SyncPoint(Site::nmspinning_cas);
   int32_t zero = 0;
   if (!sched_.nmspinning.compare_exchange_strong(zero, 1)) return;
+  ReachCounters::inc(reach_.wakepStarted);
   startm(nullptr, true);
 }
 
@@ -848,10 +850,14 @@ P* Runtime::releasep() {
 
 // pidleput puts p on the _Pidle list. sched.lock must be held.
 void Runtime::pidleput(P* _p_) {
+  // [oracle] runqempty is a scheduling point: until _p_ is linked, the
+  // calling M holds it in transit.
+  _p_->holder = getm();
   if (!runqempty(_p_)) throw_("pidleput: P has non-empty run queue");
   _p_->link = sched_.pidle;
   sched_.pidle = _p_;
   sched_.npidle++;
+  _p_->holder = nullptr;
 }
 
 // pidleget tries to get a p from the _Pidle list. sched.lock must be held.
@@ -885,7 +891,8 @@ void Runtime::pdestroy(P* pp) {
     if (sched_.runqtail == nullptr) sched_.runqtail = gp;
     sched_.runqsize++;
   }
-  // Move gFree to the global list.
+  // Move gFree to the global list (gfpurge: under sched.gFree.lock, proc.go 3608-3619).
+  lock(&sched_.gFreeLock);
   while (G* gp = pp->gFree) {
     pp->gFree = gp->schedlink;
     pp->gFreeN--;
@@ -893,6 +900,7 @@ void Runtime::pdestroy(P* pp) {
     sched_.gFree = gp;
     sched_.ngFree++;
   }
+  unlock(&sched_.gFreeLock);
   if (!pp->timers.empty()) {
     P* plocal = getm()->p;
     // The world is stopped, but we acquire timersLock to protect against
@@ -960,6 +968,7 @@ P* Runtime::procresize(int32_t nprocs) {
   for (int32_t i = nprocs - 1; i >= 0; i--) {
     P* p = allp_[i];
     if (_g_m->p == p) continue;
+    p->holder = _g_m;  // [oracle] in transit until pidleput or startTheWorld
     p->status = _Pidle;
     if (runqempty(p)) {
       pidleput(p);
@@ -984,12 +993,19 @@ P* Runtime::procresize(int32_t nprocs) {
 void Runtime::runqput(P* _p_, G* gp, bool next) {
   SyncPoint(Site::runq_access);
   if (next) {
-    G* oldnext = _p_->runnext.load();
-    while (!_p_->runnext.compare_exchange_weak(oldnext, gp)) {
+    for (;;) {  // retryNext: (proc.go 4955-4959)
+      G* oldnext = _p_->runnext.load();
+      // A thief's runqgrab may take runnext between the load and the CAS.
+      // (Thieves only ever clear runnext, so a nil oldnext cannot go stale.)
+      if (oldnext != nullptr) SyncPoint(Site::runqput_cas);
+      if (_p_->runnext.compare_exchange_strong(oldnext, gp)) {
+        if (oldnext == nullptr) return;
+        // Kick the old runnext out to the regular run queue.
+        gp = oldnext;
+        break;
+      }
+      ReachCounters::inc(reach_.runqputRetry);
     }
-    if (oldnext == nullptr) return;
-    // Kick the old runnext out to the regular run queue.
-    gp = oldnext;
   }
   for (;;) {
     uint32_t h = _p_->runqhead.load(std::memory_order_acquire);  // load-acquire, synchronize with consumers
@@ -1013,7 +1029,11 @@ bool Runtime::runqputslow(P* _p_, G* gp, uint32_t h, uint32_t t) {
   n = n / 2;
   if (n != 256 / 2) throw_("runqputslow: queue is not full");
   for (uint32_t i = 0; i < n; i++) batch[i] = _p_->runq[(h + i) % 256].load(std::memory_order_relaxed);
-  if (!_p_->runqhead.compare_exchange_strong(h, h + n, std::memory_order_release)) return false;
+  SyncPoint(Site::runqput_cas);  // thieves may advance the head before the CAS (proc.go 4996)
+  if (!_p_->runqhead.compare_exchange_strong(h, h + n, std::memory_order_release)) {
+    ReachCounters::inc(reach_.runqputslowFail);
+    return false;
+  }
   batch[n] = gp;
   // Link the goroutines.
   for (uint32_t i = 0; i < n; i++) batch[i]->schedlink = batch[i + 1];
@@ -1033,20 +1053,24 @@ G* Runtime::runqget(P* _p_, bool* inheritTime) {
   for (;;) {
     G* next = _p_->runnext.load();
     if (next == nullptr) break;
+    SyncPoint(Site::runqget_cas);  // a thief may take runnext before the CAS (proc.go 5032-5034)
     if (_p_->runnext.compare_exchange_strong(next, nullptr)) {
       *inheritTime = true;
       return next;
     }
+    ReachCounters::inc(reach_.runqgetRetry);
   }
   for (;;) {
     uint32_t h = _p_->runqhead.load(std::memory_order_acquire);  // load-acquire, synchronize with other consumers
     uint32_t t = _p_->runqtail.load(std::memory_order_relaxed);
     if (t == h) return nullptr;
     G* gp = _p_->runq[h % 256].load(std::memory_order_relaxed);
+    SyncPoint(Site::runqget_cas);  // a thief may advance the head before the CAS (proc.go 5040-5046)
     if (_p_->runqhead.compare_exchange_strong(h, h + 1, std::memory_order_release)) {  // cas-release, commits consume
       *inheritTime = false;
       return gp;
     }
+    ReachCounters::inc(reach_.runqgetRetry);
   }
 }
 
@@ -1060,8 +1084,11 @@ bool Runtime::runqempty(P* _p_) {
   for (;;) {
     uint32_t head = _p_->runqhead.load();
     uint32_t tail = _p_->runqtail.load();
+    // The owner may put (and kick runnext to the ring) between the loads (proc.go 4925-4927).
+    SyncPoint(Site::runqempty_load);
     G* runnext = _p_->runnext.load();
     if (tail == _p_->runqtail.load()) return head == tail && runnext == nullptr;
+    ReachCounters::inc(reach_.runqemptyRetry);
   }
 }
 
@@ -1075,6 +1102,8 @@ G* Runtime::runqsteal(P* _p_, P* p2, bool stealRunNextG) {
   // runqgrab(p2, &_p_.runq, t, stealRunNextG)
   for (;;) {
     uint32_t h = p2->runqhead.load(std::memory_order_acquire);  // load-acquire, synchronize with other consumers
+    // Consumers and the producer may move both ends between the loads (proc.go 5058-5059).
+    SyncPoint(Site::runqgrab_load);
     uint32_t t2 = p2->runqtail.load(std::memory_order_acquire);  // load-acquire, synchronize with the producer
     n = t2 - h;
     n = n - n / 2;
@@ -1087,7 +1116,11 @@ G* Runtime::runqsteal(P* _p_, P* p2, bool stealRunNextG) {
             // to steal. (Go: usleep(3); here a scheduling point.)
             plat_.osyield();
           }
-          if (!p2->runnext.compare_exchange_strong(next, nullptr)) continue;
+          SyncPoint(Site::runqgrab_cas);  // (proc.go 5086)
+          if (!p2->runnext.compare_exchange_strong(next, nullptr)) {
+            ReachCounters::inc(reach_.runqgrabRetry);
+            continue;
+          }
           _p_->runq[t % 256].store(next, std::memory_order_relaxed);
           n = 1;
           break;
@@ -1095,12 +1128,17 @@ G* Runtime::runqsteal(P* _p_, P* p2, bool stealRunNextG) {
       }
       return nullptr;
     }
-    if (n > 256 / 2) continue;  // read inconsistent h and t
+    if (n > 256 / 2) {  // read inconsistent h and t
+      ReachCounters::inc(reach_.runqgrabInconsistent);
+      continue;
+    }
     for (uint32_t i = 0; i < n; i++) {
       G* g = p2->runq[(h + i) % 256].load(std::memory_order_relaxed);
       _p_->runq[(t + i) % 256].store(g, std::memory_order_relaxed);
     }
+    SyncPoint(Site::runqgrab_cas);  // other consumers may advance the head first (proc.go 5102)
     if (p2->runqhead.compare_exchange_strong(h, h + n, std::memory_order_release)) break;  // cas-release, commits consume
+    ReachCounters::inc(reach_.runqgrabRetry);
   }
   if (n == 0) return nullptr;
   n--;
@@ -1339,8 +1377,12 @@ G* Runtime::findrunnable(bool* inheritTime) {
     // potentially concurrently with submission of new goroutines. We must
     // drop nmspinning first and then check all per-P queues again.
     bool wasSpinning = _g_m->spinning;
+    uint64_t wakepsBefore = reach_.wakepStarted.load(std::memory_order_relaxed);  // [counter]
     if (_g_m->spinning) {
       _g_m->spinning = false;
+      // Submitters may put work and test nmspinning on either side of the
+      // decrement (proc.go 2264-2270; newproc1 3484-3486, ready 675-676).
+      SyncPoint(Site::nmspinning_dec);
       if (--sched_.nmspinning < 0) throw_("findrunnable: negative nmspinning");
     }
     // check all runqueues once again
@@ -1357,6 +1399,9 @@ G* Runtime::findrunnable(bool* inheritTime) {
           if (wasSpinning) {
             _g_m->spinning = true;
             sched_.nmspinning++;
+          }
+          if (reach_.wakepStarted.load(std::memory_order_relaxed) != wakepsBefore) {
+            ReachCounters::inc(reach_.recheckWithWakep);
           }
           again = true;
         }
@@ -1549,6 +1594,7 @@ void Runtime::goparkunlock(mutex* lk, const char* reason) {
 }
 
 void Runtime::goready(G* gp) {
+  PreemptPoint(Site::goready_prologue);  // not nosplit (proc.go 313)
   systemstack([&] { ready(gp, true); });
 }
 
@@ -1561,6 +1607,7 @@ void Runtime::ready(G* gp, bool next) {
   // status is Gwaiting or Gscanwaiting, make Grunnable and put on runq
   casgstatus(gp, _Gwaiting, _Grunnable);
   runqput(_g_m->p, gp, next);
+  SyncPoint(Site::submit_wakep);  // between the put and the loads (proc.go 675-676)
   if (sched_.npidle.load() != 0 && sched_.nmspinning.load() == 0) wakep();
   releasem(_g_m);
 }
@@ -1592,12 +1639,14 @@ G* Runtime::newproc1(std::function<void()> fn) {
   newg->lockedShadow = 0;
   newg->lockedShadowM = nullptr;
   newg->preemptions = 0;
-  lock(&sched_.lock);  // Go batches ids per P from sched.goidgen; one at a time is the same protocol
-  newg->goid = ++sched_.goidgen;
-  unlock(&sched_.lock);
+  // Go takes ids from sched.goidgen by atomic add, 16 at a time into a per-P
+  // cache (proc.go 3468-3476); one at a time keeps them in creation order.
+  // No lock either way: ids are only names.
+  newg->goid = sched_.goidgen.fetch_add(1) + 1;
   casgstatus(newg, _Gdead, _Grunnable);
   event(Ev::newproc, static_cast<int>(newg->goid));
   runqput(_p_, newg, true);
+  SyncPoint(Site::submit_wakep);  // between the put and the loads (proc.go 3484-3486)
   if (sched_.npidle.load() != 0 && sched_.nmspinning.load() == 0 && mainStarted_) wakep();
   releasem(_g_m);
   return newg;
@@ -1610,7 +1659,7 @@ void Runtime::gfput(P* _p_, G* gp) {
   _p_->gFree = gp;
   _p_->gFreeN++;
   if (_p_->gFreeN >= 64) {
-    lock(&sched_.lock);
+    lock(&sched_.gFreeLock);  // sched.gFree.lock, not sched.lock (proc.go 3546)
     while (_p_->gFreeN >= 32) {
       G* g = _p_->gFree;
       _p_->gFree = g->schedlink;
@@ -1619,14 +1668,14 @@ void Runtime::gfput(P* _p_, G* gp) {
       sched_.gFree = g;
       sched_.ngFree++;
     }
-    unlock(&sched_.lock);
+    unlock(&sched_.gFreeLock);
   }
 }
 
 // Get from gfree list. If local list is empty, grab a batch from global list.
 G* Runtime::gfget(P* _p_) {
   if (_p_->gFree == nullptr && sched_.gFree != nullptr) {
-    lock(&sched_.lock);
+    lock(&sched_.gFreeLock);  // sched.gFree.lock (proc.go 3566)
     while (_p_->gFreeN < 32 && sched_.gFree != nullptr) {
       G* g = sched_.gFree;
       sched_.gFree = g->schedlink;
@@ -1635,7 +1684,7 @@ G* Runtime::gfget(P* _p_) {
       _p_->gFree = g;
       _p_->gFreeN++;
     }
-    unlock(&sched_.lock);
+    unlock(&sched_.gFreeLock);
   }
   G* gp = _p_->gFree;
   if (gp == nullptr) return nullptr;
@@ -1669,6 +1718,11 @@ bool Runtime::preemptone(P* _p_) {
   if (gp == nullptr || gp == mp->g0) return false;
   SyncPoint(Site::preempt_flag);
   gp->preempt = true;
+  // Two separate stores in Go (proc.go 4676, 4682): the target may reach a
+  // prologue, be preempted or be rescheduled in between.
+  gp->preemptoneMid.store(true, std::memory_order_relaxed);  // [counter]
+  SyncPoint(Site::preempt_guard);
+  gp->preemptoneMid.store(false, std::memory_order_relaxed);
   // Every call in a goroutine checks for stack overflow by comparing the
   // current stack pointer to gp->stackguard0. Setting gp->stackguard0 to
   // StackPreempt folds preemption into the normal stack overflow check.
@@ -1688,6 +1742,7 @@ void Runtime::PreemptPoint(Site s) {
   M* mp = getm();
   G* gp = mp->curctx;
   if (gp == mp->g0) return;
+  if (gp->preemptoneMid.load(std::memory_order_relaxed)) ReachCounters::inc(reach_.preemptoneApart);  // [counter]
   if (plat_.injectPreempt(s)) {
     // A preemption request from outside (sysmon's preemptone or a signal).
     gp->preempt = true;
@@ -1809,7 +1864,11 @@ void Runtime::Go(std::function<void()> fn) {
 void Runtime::Gosched() { mcall(&Runtime::gosched_m); }
 
 // Goexit terminates the goroutine that calls it (goexit1).
-void Runtime::Goexit() { mcallFinal(&Runtime::goexit0); }
+void Runtime::Goexit() {
+  PreemptPoint(Site::Goexit_prologue);   // panic.go 581
+  PreemptPoint(Site::goexit1_prologue);  // Goexit ends in goexit1 (panic.go 655; proc.go 2781)
+  mcallFinal(&Runtime::goexit0);
+}
 
 // A step of user code runs in parallel with every other M: it is a
 // scheduling point (so a goroutine spinning in user code cannot monopolise

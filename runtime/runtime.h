@@ -51,9 +51,13 @@ inline constexpr int32_t kMaxGomaxprocs = 64;  // gort's _MaxGomaxprocs
 // e.g. p.m in preemptone, sched.runqsize in handoffp). In C++ such a race is
 // undefined behaviour, so these are atomics: same code shape, and
 // ThreadSanitizer stays quiet about the races Go intends while still seeing
-// every unintended one. Stores release and loads acquire (free on x86-64):
-// like a Go pointer store on amd64, a reader that sees the new value (say, a
-// new m.curg) also sees how it was initialised.
+// every unintended one. Stores release and loads acquire (free on x86-64),
+// not relaxed: Go's plain loads and stores on amd64 (TSO) are acquire and
+// release, and the runtime relies on it (preemptone reads mp.curg, then the
+// g's fields), so a reader that sees the new value (say, a new m.curg) also
+// sees how it was initialised. Relaxed would make TSan report publication
+// races Go cannot have; acquire/release adds only the edges Go's target
+// hardware gives it (docs/port-notes.md, "Racy fields").
 //
 // W: the invariant-check domains a store marks (runtime/watch.h); 0 for
 // fields no check reads.
@@ -220,6 +224,8 @@ struct G {
   bool isg0 = false;
   uint32_t preemptions = 0;  // times this goroutine was preempted (gopreempt_m); reset by newproc1
   int64_t sleepWhen = 0;    // timeSleep: gp.timer.nextwhen, read by resetForSleep once parked
+  // [counter] preemptone is between its two stores for this g (ReachCounters::preemptoneApart).
+  std::atomic<bool> preemptoneMid{false};
 };
 
 // A runtime timer (time.go), reduced to the one kind gort has: timeSleep's
@@ -333,7 +339,7 @@ struct schedt {
   G* runqhead = nullptr;    // global runnable queue
   G* runqtail = nullptr;
   racy<int32_t> runqsize;
-  // Global cache of dead Gs (under sched.lock). gfget reads it without the
+  // Global cache of dead Gs (under gFreeLock). gfget reads it without the
   // lock on purpose ("if _p_.gFree.empty() && (!sched.gFree.stack.empty()
   // || ...) { lock(&sched.gFree.lock)", re-checked under the lock): racy.
   racy<G*> gFree;
@@ -343,12 +349,40 @@ struct schedt {
   note stopnote;
   std::atomic<uint32_t> sysmonwait{0};
   note sysmonnote;
-  int64_t goidgen = 0;
+  // Last goroutine id handed out: an atomic add, no lock (Go 1.14 takes ids
+  // from it by atomic add, in per-P batches of 16: proc.go 3468-3475).
+  std::atomic<int64_t> goidgen{0};
+  // sched.gFree.lock (proc.go 3546, 3566, 3608): the global free-G list has
+  // its own lock in Go, not sched.lock. Guards gFree and ngFree.
+  mutex gFreeLock;
   // The network poller's bookkeeping (gort's netpoll is only the poller's
   // timed wait; runtime/time.cpp). lastpoll: time of the last poll, 0 while
   // an M is blocked in netpoll. pollUntil: when that poll will return.
   std::atomic<int64_t> lastpoll{0};
   std::atomic<int64_t> pollUntil{0};
+};
+
+// How often the windows of issue 13 item 1 were taken (tests, benchmarks):
+// each counts a path that exists only because another M acted inside a
+// window Go leaves open. Never read by the protocol. Relaxed atomic adds:
+// cheap, and deterministic under the executor.
+struct ReachCounters {
+  std::atomic<uint64_t> runqputRetry{0};        // runqput: the runnext CAS failed, retried (4958)
+  std::atomic<uint64_t> runqputslowFail{0};     // runqputslow: the head CAS failed (4996)
+  std::atomic<uint64_t> runqgetRetry{0};        // runqget: a runnext or head CAS failed, retried
+  std::atomic<uint64_t> runqgrabInconsistent{0};// runqgrab: "read inconsistent h and t" (5095)
+  std::atomic<uint64_t> runqgrabRetry{0};       // runqgrab: a runnext or head CAS failed, retried
+  std::atomic<uint64_t> runqemptyRetry{0};      // runqempty: the tail moved between its loads (4927)
+  std::atomic<uint64_t> wakepStarted{0};        // wakep won its CAS and called startm
+  // findrunnable's re-check after dropping nmspinning found work and took a
+  // P while a wakep had won its CAS since this M's decrement: the parking M
+  // and the submitter's wakep both reacted to the same window (2264-2287).
+  std::atomic<uint64_t> recheckWithWakep{0};
+  // preemptone's two stores observed apart (4676-4682): the target reached
+  // a preemption point after gp.preempt = true and before stackguard0 =
+  // stackPreempt.
+  std::atomic<uint64_t> preemptoneApart{0};
+  static void inc(std::atomic<uint64_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }
 };
 
 // newmHandoff (proc.go): Ms that a locked M wants created, and the template
@@ -427,6 +461,7 @@ class Runtime {
   Platform& platform() { return plat_; }
   const schedt& sched() const { return sched_; }
   const newmHandoffT& handoff() const { return newmHandoff_; }
+  const ReachCounters& reach() const { return reach_; }
   const std::vector<P*>& allp() const { return allp_; }
   M* allm() const { return allm_.load(std::memory_order_acquire); }
   const std::vector<M*>& allms() const { return allms_; }  // every M ever published (mcommoninit order)
@@ -639,6 +674,7 @@ class Runtime {
   std::atomic<uint32_t> netpollWake_{0};
   G* worldsemaHead_ = nullptr;
   G* worldsemaTail_ = nullptr;
+  ReachCounters reach_;
 };
 
 }  // namespace gort

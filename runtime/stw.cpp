@@ -40,7 +40,11 @@ void Runtime::semacquireWorld() {
   else worldsemaHead_ = gp;
   worldsemaTail_ = gp;
   goparkunlock(&worldsemaLock_, "semacquire");
-  // Woken by semreleaseWorld, which handed us the semaphore.
+  // Woken by semreleaseWorld, which handed us the semaphore. semacquire1
+  // then calls releaseSudog (sema.go 152), which is not nosplit: its
+  // prologue is a preemption point (proc.go 358), before stopTheWorld sets
+  // m.preemptoff.
+  PreemptPoint(Site::releaseSudog_prologue);
 }
 
 void Runtime::semreleaseWorld() {

@@ -196,8 +196,11 @@ void Runtime::wakeNetPoller(int64_t when) {
 // poller's wait: block for delay ns (delay < 0: indefinitely, 0: not at all)
 // or until netpollBreak, then drain the break pipe (epoll's wake-up fd).
 void Runtime::netpoll(int64_t delay) {
-  if (delay != 0 && netpollWake_.load() == 0) plat_.futexsleep(&netpollWake_, 0, delay);
-  netpollWake_.store(0);
+  if (delay == 0) return;  // a non-blocking poll leaves a pending break in the pipe (netpoll_epoll.go 144-150)
+  if (netpollWake_.load() == 0) plat_.futexsleep(&netpollWake_, 0, delay);
+  // Only a blocking poll reads the break pipe, and only when the break woke
+  // it (epollwait returned netpollBreakRd; netpoll_epoll.go 139-151).
+  if (netpollWake_.load() != 0) netpollWake_.exchange(0);
 }
 
 // netpollBreak interrupts a netpoll wait (a write to the break pipe: a poll

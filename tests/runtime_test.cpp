@@ -31,6 +31,7 @@ struct RuntimeAccess {
     return rt.runqget(pp, &inherit);
   }
   G* runqsteal(P* pp, P* p2) { return rt.runqsteal(pp, p2, true); }
+  G* runqsteal(P* pp, P* p2, bool stealRunNextG) { return rt.runqsteal(pp, p2, stealRunNextG); }
   bool runqempty(P* pp) { return rt.runqempty(pp); }
   P* currentP() { return rt.getm()->p; }
   M* currentM() { return rt.getm(); }
@@ -284,7 +285,9 @@ TEST(LockOSThread, ExitWhileLockedTakesTheThreadWithIt) {
       rt.Goexit();
     });
     rt.wgWait(wg);
-    for (int i = 0; i < 3; i++) rt.Gosched();
+    // Yield long enough for the locked goroutine's M to exit (reading
+    // m.exited here would race with that M under TSan).
+    for (int i = 0; i < 20; i++) rt.Gosched();
   });
   ASSERT_EQ(r.result.verdict, Verdict::kOk) << r.result.message;
   EXPECT_EQ(countEvents(r.trace, gort::Ev::mexit), 1);
@@ -524,6 +527,377 @@ TEST(HangVerdicts, FinishingProgramsGetNoVerdict) {
     SimRun r = runSim(ch, 3, 0, program38931);
     ASSERT_EQ(r.result.verdict, Verdict::kOk) << "seed " << seed << ": " << r.result.kind << " " << r.result.message;
   }
+}
+
+// ---------------------------------------------------------------------------
+// Issue 13, item 1: windows Go leaves open between a load and a CAS (or
+// between two loads), reached on the executor. Each test holds one M inside
+// the window with a scripted Chooser while another M acts, and asserts the
+// path that exists only because of it (gort::ReachCounters).
+
+// Round robin over the runnable threads; once `armed` is set, the first
+// thread that reaches `site` (right after `after`, if given) is held there
+// (never chosen while another thread can run) until `release` is set.
+// heldNow tells the test it happened.
+class HoldAtSite final : public Chooser {
+ public:
+  HoldAtSite(gort::Site site, const std::atomic<bool>& armed, const std::atomic<bool>& release,
+             gort::Site after = gort::Site::kCount)
+      : site_(site), after_(after), armed_(armed), release_(release) {}
+  int chooseThread(const ChoicePoint& cp) override {
+    if (cp.current >= 0) {
+      if (prev_.size() <= static_cast<size_t>(cp.current)) prev_.resize(static_cast<size_t>(cp.current) + 1, gort::Site::kCount);
+      const gort::Site before = prev_[static_cast<size_t>(cp.current)];
+      prev_[static_cast<size_t>(cp.current)] = cp.site;
+      if (held_ < 0 && cp.site == site_ && armed_.load() && (after_ == gort::Site::kCount || before == after_)) {
+        held_ = cp.current;
+        heldNow = true;
+      }
+    }
+    const bool holding = held_ >= 0 && !release_.load();
+    const size_t n = cp.runnable.size();
+    size_t start = 0;
+    while (start < n && cp.runnable[start] <= last_) start++;
+    for (size_t k = 0; k < n; k++) {
+      const int t = cp.runnable[(start + k) % n];
+      if (holding && t == held_ && n > 1) continue;
+      last_ = t;
+      return t;
+    }
+    return cp.runnable.front();
+  }
+  bool choosePreempt(uint64_t, int, gort::Site) override { return false; }
+  std::atomic<bool> heldNow{false};
+
+ private:
+  gort::Site site_, after_;
+  const std::atomic<bool>& armed_;
+  const std::atomic<bool>& release_;
+  std::vector<gort::Site> prev_;  // each thread's site at its previous choice point
+  int held_ = -1;
+  int last_ = -1;
+};
+
+// Keeps the executor's quiet mode (fair round robin after 512 points without
+// program progress) from releasing a held thread: these tests make progress
+// by design, one run-queue operation or wait step at a time.
+void progress(Runtime& rt) { static_cast<SimPlatform&>(rt.platform()).noteProgress(); }
+
+// Two goroutines on two Ms (GOMAXPROCS 2, no sysmon): `side` runs `held`
+// with the hold armed, main runs `act` while side is held inside the window.
+// Dummy Gs go through the run queues as in the Primitives tests; every G put
+// must come out exactly once (take), and both Ps are drained before either
+// goroutine can reach the scheduler.
+struct WindowRun {
+  Runtime* rt = nullptr;
+  gort::P* mainP = nullptr;
+  gort::P* sideP = nullptr;
+  std::vector<gort::G> gs = std::vector<gort::G>(700);
+  std::vector<int> taken = std::vector<int>(700);
+  int next = 0;
+  gort::G* fresh() {
+    progress(*rt);
+    gort::G* g = &gs[static_cast<size_t>(next++)];
+    g->atomicstatus = gort::_Grunnable;
+    return g;
+  }
+  void take(gort::G* g) {
+    progress(*rt);
+    if (g != nullptr) taken[static_cast<size_t>(g - gs.data())]++;
+  }
+  void drain(gort::P* pp) {
+    RuntimeAccess a{*rt};
+    while (gort::G* g = a.runqget(pp)) take(g);
+  }
+};
+
+struct WindowResult {
+  SimRun run;
+  bool held = false;
+  int puts = 0;
+  bool eachTakenOnce = true;
+};
+
+WindowResult runWindow(gort::Site site, const std::function<void(WindowRun&)>& setup,
+                       const std::function<void(WindowRun&)>& held, const std::function<void(WindowRun&)>& act,
+                       const std::function<void(const Runtime&)>& check) {
+  std::atomic<bool> armed{false}, release{false};
+  HoldAtSite ch(site, armed, release);
+  WindowRun w;
+  WindowResult res;
+  SimRun r = runSim(
+      ch, 2, 0,
+      [&](Runtime& rt) {
+        RuntimeAccess a{rt};
+        w.rt = &rt;
+        w.mainP = a.currentP();
+        std::atomic<bool> sideStarted{false}, ready{false}, opDone{false}, sideDone{false}, mainDrained{false};
+        rt.Go([&] {
+          RuntimeAccess b{rt};
+          w.sideP = b.currentP();
+          sideStarted = true;
+          while (!ready) rt.UserStep();
+          armed = true;
+          held(w);
+          opDone = true;
+          w.drain(w.sideP);
+          sideDone = true;
+          while (!mainDrained) rt.UserStep();
+        });
+        while (!sideStarted) rt.UserStep();
+        setup(w);
+        ready = true;
+        while (!ch.heldNow && !opDone) rt.UserStep();
+        res.held = ch.heldNow;
+        if (res.held) act(w);
+        release = true;
+        while (!sideDone) rt.UserStep();
+        w.drain(w.mainP);
+        mainDrained = true;
+        check(rt);
+      },
+      /*sysmon=*/false);
+  res.run = std::move(r);
+  res.puts = w.next;
+  for (int i = 0; i < w.next; i++) res.eachTakenOnce &= w.taken[static_cast<size_t>(i)] == 1;
+  return res;
+}
+
+TEST(Reach, RunqgrabReadsInconsistentHeadAndTailAndRetries) {
+  uint64_t inconsistent = 0;
+  WindowResult w = runWindow(
+      gort::Site::runqgrab_load,
+      [](WindowRun& w) {
+        RuntimeAccess a{*w.rt};
+        for (int i = 0; i < 100; i++) a.runqput(w.mainP, w.fresh(), false);
+      },
+      [](WindowRun& w) {  // thief: held between runqgrab's head and tail loads
+        RuntimeAccess a{*w.rt};
+        w.take(a.runqsteal(w.sideP, w.mainP, false));
+      },
+      [](WindowRun& w) {  // owner: 300 puts and gets move both ends past the stale head
+        RuntimeAccess a{*w.rt};
+        for (int k = 0; k < 3; k++) {
+          for (int i = 0; i < 100; i++) a.runqput(w.mainP, w.fresh(), false);
+          for (int i = 0; i < 100; i++) w.take(a.runqget(w.mainP));
+        }
+      },
+      [&](const Runtime& rt) { inconsistent = rt.reach().runqgrabInconsistent; });
+  ASSERT_EQ(w.run.result.verdict, Verdict::kOk) << w.run.result.message << w.run.result.dump;
+  EXPECT_TRUE(w.held);
+  EXPECT_GE(inconsistent, 1u);
+  EXPECT_EQ(w.puts, 400);
+  EXPECT_TRUE(w.eachTakenOnce);
+}
+
+TEST(Reach, RunqgrabHeadCasFailsWhenTheOwnerConsumesFirst) {
+  uint64_t retries = 0;
+  WindowResult w = runWindow(
+      gort::Site::runqgrab_cas,
+      [](WindowRun& w) {
+        RuntimeAccess a{*w.rt};
+        for (int i = 0; i < 10; i++) a.runqput(w.mainP, w.fresh(), false);
+      },
+      [](WindowRun& w) {
+        RuntimeAccess a{*w.rt};
+        w.take(a.runqsteal(w.sideP, w.mainP, false));
+      },
+      [](WindowRun& w) {
+        RuntimeAccess a{*w.rt};
+        w.take(a.runqget(w.mainP));
+      },
+      [&](const Runtime& rt) { retries = rt.reach().runqgrabRetry; });
+  ASSERT_EQ(w.run.result.verdict, Verdict::kOk) << w.run.result.message << w.run.result.dump;
+  EXPECT_TRUE(w.held);
+  EXPECT_GE(retries, 1u);
+  EXPECT_TRUE(w.eachTakenOnce);
+}
+
+TEST(Reach, RunqgetHeadCasFailsWhenAThiefStealsFirst) {
+  uint64_t retries = 0;
+  WindowResult w = runWindow(
+      gort::Site::runqget_cas, [](WindowRun&) {},
+      [](WindowRun& w) {  // owner: fills its queue, then is held before runqget's CAS
+        RuntimeAccess a{*w.rt};
+        for (int i = 0; i < 10; i++) a.runqput(w.sideP, w.fresh(), false);
+        w.take(a.runqget(w.sideP));
+      },
+      [](WindowRun& w) {
+        RuntimeAccess a{*w.rt};
+        w.take(a.runqsteal(w.mainP, w.sideP, false));
+      },
+      [&](const Runtime& rt) { retries = rt.reach().runqgetRetry; });
+  ASSERT_EQ(w.run.result.verdict, Verdict::kOk) << w.run.result.message << w.run.result.dump;
+  EXPECT_TRUE(w.held);
+  EXPECT_GE(retries, 1u);
+  EXPECT_TRUE(w.eachTakenOnce);
+}
+
+TEST(Reach, RunqputRunnextCasFailsWhenAThiefTakesRunnext) {
+  uint64_t retries = 0;
+  WindowResult w = runWindow(
+      gort::Site::runqput_cas, [](WindowRun&) {},
+      [](WindowRun& w) {  // owner: runnext holds a G; the second put is held before its CAS
+        RuntimeAccess a{*w.rt};
+        a.runqput(w.sideP, w.fresh(), true);
+        a.runqput(w.sideP, w.fresh(), true);
+      },
+      [](WindowRun& w) {  // thief: the queue is empty, so it takes runnext
+        RuntimeAccess a{*w.rt};
+        w.take(a.runqsteal(w.mainP, w.sideP, true));
+      },
+      [&](const Runtime& rt) { retries = rt.reach().runqputRetry; });
+  ASSERT_EQ(w.run.result.verdict, Verdict::kOk) << w.run.result.message << w.run.result.dump;
+  EXPECT_TRUE(w.held);
+  EXPECT_GE(retries, 1u);
+  EXPECT_EQ(w.puts, 2);
+  EXPECT_TRUE(w.eachTakenOnce);
+}
+
+TEST(Reach, RunqputslowCasFailsWhenAThiefStealsFirst) {
+  uint64_t fails = 0;
+  int32_t globalAfter = -1;
+  WindowResult w = runWindow(
+      gort::Site::runqput_cas, [](WindowRun&) {},
+      [](WindowRun& w) {  // owner: a full ring; the 257th put goes to runqputslow and is held
+        RuntimeAccess a{*w.rt};
+        for (int i = 0; i < 257; i++) a.runqput(w.sideP, w.fresh(), false);
+      },
+      [](WindowRun& w) {
+        RuntimeAccess a{*w.rt};
+        w.take(a.runqsteal(w.mainP, w.sideP, false));
+      },
+      [&](const Runtime& rt) {
+        fails = rt.reach().runqputslowFail;
+        globalAfter = rt.sched().runqsize;
+      });
+  ASSERT_EQ(w.run.result.verdict, Verdict::kOk) << w.run.result.message << w.run.result.dump;
+  EXPECT_TRUE(w.held);
+  EXPECT_GE(fails, 1u);
+  EXPECT_EQ(globalAfter, 0);  // the retry found room: nothing went to the global queue
+  EXPECT_TRUE(w.eachTakenOnce);
+}
+
+TEST(Reach, RunqemptyRetriesWhenTheTailMovesBetweenItsLoads) {
+  uint64_t retries = 0;
+  bool empty = true;
+  WindowResult w = runWindow(
+      gort::Site::runqempty_load, [](WindowRun&) {},
+      [&](WindowRun& w) {
+        RuntimeAccess a{*w.rt};
+        empty = a.runqempty(w.mainP);
+      },
+      [](WindowRun& w) {
+        RuntimeAccess a{*w.rt};
+        a.runqput(w.mainP, w.fresh(), false);
+      },
+      [&](const Runtime& rt) { retries = rt.reach().runqemptyRetry; });
+  ASSERT_EQ(w.run.result.verdict, Verdict::kOk) << w.run.result.message << w.run.result.dump;
+  EXPECT_TRUE(w.held);
+  EXPECT_GE(retries, 1u);
+  EXPECT_FALSE(empty);  // never spuriously true: the retry saw the new G
+  EXPECT_TRUE(w.eachTakenOnce);
+}
+
+// preemptone's two stores (proc.go 4676, 4682) observed apart: the world
+// stopper is held between them while its target runs on and reaches a
+// preemption point with gp.preempt set and the guard not yet.
+TEST(Reach, PreemptoneStoresAreObservedApart) {
+  std::atomic<bool> armed{false}, release{false};
+  HoldAtSite ch(gort::Site::preempt_guard, armed, release);
+  uint64_t apart = 0;
+  SimRun r = runSim(
+      ch, 2, 0,
+      [&](Runtime& rt) {
+        std::atomic<bool> started{false}, done{false};
+        Runtime::WaitGroup wg;
+        rt.wgAdd(wg, 1);
+        rt.Go([&] {
+          started = true;
+          armed = true;
+          rt.ReadMemStats();  // stopTheWorld: preemptall -> preemptone(main's P)
+          done = true;
+          rt.wgDone(wg);
+        });
+        while (!started) rt.UserStep();
+        while (!done && rt.reach().preemptoneApart == 0) rt.UserStep();
+        apart = rt.reach().preemptoneApart;
+        release = true;
+        rt.wgWait(wg);
+      },
+      /*sysmon=*/false);
+  ASSERT_EQ(r.result.verdict, Verdict::kOk) << r.result.message << r.result.dump;
+  EXPECT_TRUE(ch.heldNow);
+  EXPECT_GE(apart, 1u);
+}
+
+// findrunnable's spinning -> idle step (proc.go 2264-2287) against a
+// submitter's runqput + wakep (3484-3487): a spinning M that found nothing
+// drops its P and nmspinning, and is held in its re-check of P0's run queue;
+// main then submits a goroutine on P0, and since nmspinning is 0 its wakep
+// starts an M; released, the parking M's re-check sees the same goroutine
+// and takes a P too. Both reacted to the same work.
+TEST(Reach, ParkingRecheckAndSubmitterWakepBothReact) {
+  std::atomic<bool> armed{true}, release{false};
+  HoldAtSite ch(gort::Site::runqempty_load, armed, release, gort::Site::nmspinning_dec);
+  uint64_t wakepsBefore = 0, wakepsAfter = 0, both = 0;
+  SimRun r = runSim(
+      ch, 3, 0,
+      [&](Runtime& rt) {
+        Runtime::WaitGroup wg;
+        rt.wgAdd(wg, 2);
+        rt.Go([&] { rt.wgDone(wg); });  // an M spins up for it, runs it, then spins and parks
+        for (int i = 0; i < 5000 && !ch.heldNow; i++) {
+          progress(rt);
+          rt.UserStep();
+        }
+        // Let any other spinning M park too, so that nmspinning is 0.
+        for (int i = 0; i < 5000 && rt.sched().nmspinning.load() != 0; i++) {
+          progress(rt);
+          rt.UserStep();
+        }
+        wakepsBefore = rt.reach().wakepStarted;
+        rt.Go([&] { rt.wgDone(wg); });  // runqput on P0, then wakep
+        wakepsAfter = rt.reach().wakepStarted;
+        release = true;
+        rt.wgWait(wg);
+        both = rt.reach().recheckWithWakep;
+      },
+      /*sysmon=*/false);
+  ASSERT_EQ(r.result.verdict, Verdict::kOk) << r.result.message << r.result.dump;
+  EXPECT_TRUE(ch.heldNow);
+  EXPECT_EQ(wakepsAfter, wakepsBefore + 1) << "the submitter's wakep did not start an M";
+  EXPECT_GE(both, 1u) << "the parking M's re-check did not take a P for the same work";
+}
+
+// Issue 13, item 2: goexit1's prologue is a preemption point, so a goroutine
+// that locked its thread can be preempted after its last statement, before
+// it exits (and its M still exits with it).
+class PreemptAtSite final : public Chooser {
+ public:
+  explicit PreemptAtSite(gort::Site s) : site_(s) {}
+  int chooseThread(const ChoicePoint& cp) override { return cp.current >= 0 ? cp.current : cp.runnable.front(); }
+  bool choosePreempt(uint64_t, int, gort::Site s) override { return s == site_; }
+
+ private:
+  gort::Site site_;
+};
+
+TEST(Reach, LockedGoroutineIsPreemptedAtGoexit1AndStillTakesItsThread) {
+  PreemptAtSite ch(gort::Site::goexit1_prologue);
+  SimRun r = runSim(ch, 2, 0, [&](Runtime& rt) {
+    Runtime::WaitGroup wg;
+    rt.wgAdd(wg, 1);
+    rt.Go([&] {
+      rt.wgDone(wg);
+      rt.LockOSThread();
+    });
+    rt.wgWait(wg);
+    for (int i = 0; i < 20; i++) rt.Gosched();  // let the locked M exit
+  });
+  ASSERT_EQ(r.result.verdict, Verdict::kOk) << r.result.message << r.result.dump;
+  EXPECT_GE(countEvents(r.trace, gort::Ev::preempted, static_cast<int>(gort::Site::goexit1_prologue)), 1);
+  EXPECT_EQ(countEvents(r.trace, gort::Ev::mexit), 1);
 }
 
 }  // namespace
