@@ -53,7 +53,7 @@ const ToolInfo kTool = {
     "\noutput (one event word per line, greppable):\n"
     "  INITED <settings>                                      before the first run\n"
     "  #<n> PULSE K=<k> <schedules/s> schedules/s explored <total>   every --progress-every runs\n"
-    "  LEVEL K=<k> schedules=<n> new=<m> seconds=<t> schedules/s=<r> complete=0|1\n"
+    "  LEVEL K=<k> schedules=<n> new=<m> seconds=<t> schedules/s=<r> complete=0|1   (new: cost exactly k)\n"
     "  FOUND <kind> with <k> preemptions after <n> schedules, <t> s\n"
     "  VERIFIED ... | MISMATCH ...                            the reproducer's replay\n"
     "  WROTE <PREFIX>.bin ... <PREFIX>.txt                    then the finding's report\n"
@@ -267,7 +267,7 @@ int run(int argc, char** argv) {
     const double secs = elapsed() - level_start;
     printf("LEVEL K=%u schedules=%" PRIu64 " new=%" PRIu64 " seconds=%s schedules/s=%.0f complete=%d\n", k,
            r.level.schedules, r.level.new_schedules, secondsText(secs).c_str(),
-           secs > 0 ? double(r.level.schedules) / secs : 0.0, r.level.complete || r.found ? 1 : 0);
+           secs > 0 ? double(r.level.schedules) / secs : 0.0, r.level.complete && !r.found ? 1 : 0);
     fflush(stdout);
     if (!r.divergence.empty()) {
       printf("DIVERGENCE %s\n", r.divergence.c_str());
