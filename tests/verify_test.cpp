@@ -294,6 +294,51 @@ TEST(CatalogueTable, CoversEverySwitchButIssue40368) {
   }
 }
 
+// The testprog scenario (issue38931-stw) is too big for ctest at K = 2 (bench
+// section 7): its fewest preemptions are pinned from both sides there. Here,
+// the upper bound's witness: a committed failing schedule with exactly 2
+// preemptions, counted as DfsChooser counts them.
+class PreemptionCounter final : public Chooser {
+ public:
+  explicit PreemptionCounter(Chooser& in) : in_(in) {}
+  int chooseThread(const ChoicePoint& cp) override {
+    const int t = in_.chooseThread(cp);
+    if (cp.current >= 0 && t != cp.current) preemptions++;
+    return t;
+  }
+  bool choosePreempt(uint64_t s, int t, gort::Site site) override {
+    const bool b = in_.choosePreempt(s, t, site);
+    preemptions += b;
+    return b;
+  }
+  void onForced(const ChoicePoint& cp, int chosen) override { in_.onForced(cp, chosen); }
+  void onThreadCreated(int t) override { in_.onThreadCreated(t); }
+  uint32_t preemptions = 0;
+
+ private:
+  Chooser& in_;
+};
+
+TEST(Testprog, AFailingScheduleWithTwoPreemptionsExists) {
+  std::string text;
+  const fs::path path = fs::path(SCHEDFUZZ_SOURCE_DIR) / "bench" / "results" / "verify-38931-stw-2preemptions.txt";
+  ASSERT_TRUE(testing::readFile(path, text)) << path;
+  Program p;
+  std::string err;
+  ASSERT_TRUE(parseText(text, path.string(), p, err)) << err;
+  const Program scenario = loadRegression("issue38931-stw");
+  EXPECT_EQ(p.scripts, scenario.scripts);
+  EXPECT_EQ(p.gomaxprocs, scenario.gomaxprocs);
+  for (const char* bugs : {"issue38931", ""}) {
+    const RunConfig cfg = config(bugs);
+    ByteChooser bc = ByteChooser::forProgram(p);
+    PreemptionCounter pc(bc);
+    Outcome o = runProgram(p, pc, cfg);
+    EXPECT_EQ(pc.preemptions, 2u) << bugs;
+    EXPECT_EQ(dfsFindingKind(o, cfg), *bugs ? "hang: stall" : "") << bugs;
+  }
+}
+
 // ---- the tools -------------------------------------------------------------------
 
 const std::string kToolDir = std::string(SCHEDFUZZ_BINARY_DIR) + "/fuzz/tools/";
