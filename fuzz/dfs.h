@@ -86,7 +86,7 @@ class DfsChooser final : public Chooser {
 
   int chooseThread(const ChoicePoint& cp) override;
   bool choosePreempt(uint64_t step, int thread, gort::Site site) override;
-  void onForced(const ChoicePoint& cp, int chosen) override { last_ = chosen; }
+  void onForced(const ChoicePoint& /*cp*/, int chosen) override { last_ = chosen; }
 
   // The schedule just executed: its non-default answers.
   std::vector<DfsStep> schedule() const;
