@@ -26,6 +26,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <ostream>
 #include <set>
 #include <string>
 #include <vector>
@@ -252,6 +253,9 @@ const Case kCatalogue[] = {
     {"issue38931", "issue38931", 2, "hang: stall"},
     {"issue6070", "issue6070", 3, "throw"},
 };
+
+// gtest prints a parameter with this (the test's name already says which).
+void PrintTo(const Case& c, std::ostream* os) { *os << c.dir << " (" << c.bug << ", K=" << c.fewest << ")"; }
 
 class Catalogue : public ::testing::TestWithParam<Case> {};
 
