@@ -407,21 +407,29 @@ bool contains(const std::string& s, const std::string& needle) { return s.find(n
 const std::string kRepro38931 = std::string(SCHEDFUZZ_SOURCE_DIR) + "/corpus/regressions/issue38931/repro.txt";
 const std::string kRepro6070 = std::string(SCHEDFUZZ_SOURCE_DIR) + "/corpus/regressions/issue6070/repro.txt";
 
+// The tool's line for a level as verifyProgram counted it: the tool and the
+// library must agree (the counts themselves move with the runtime's sites).
+std::string levelLine(const VerifyLevel& l) {
+  return "\nLEVEL K=" + std::to_string(l.bound) + " schedules=" + std::to_string(l.schedules) +
+         " new=" + std::to_string(l.new_schedules) + " ";
+}
+
 TEST_F(VerifyTool, FindsTheFailingScheduleWithTheFewestPreemptionsAndWritesAReproducer) {
   // issue6070's program: small levels, and its fewest preemptions (3) are the
   // catalogue's most; #38931's (2, 43,140 schedules) is the catalogue test's.
   Result r = run("schedfuzz-verify", {"--bugs=issue6070", "--preemptions=4", "--out=" + path("f"), kRepro6070});
   EXPECT_EQ(r.status, 1) << r.out << r.err;
-  EXPECT_TRUE(contains(r.out, "\nLEVEL K=0 schedules=1 new=1 ")) << r.out;
-  EXPECT_TRUE(contains(r.out, "\nLEVEL K=1 schedules=60 new=59 ")) << r.out;
-  EXPECT_TRUE(contains(r.out, "\nLEVEL K=2 schedules=1373 new=1313 ")) << r.out;
-  EXPECT_TRUE(contains(r.out, "\nLEVEL K=3 schedules=3275 new=2907 ")) << r.out;
-  EXPECT_TRUE(contains(r.out, " complete=0\nFOUND throw with 3 preemptions after 4709 schedules, ")) << r.out;
+  const VerifyResult lib = verify(loadRegression("issue6070"), config("issue6070"), 4);
+  ASSERT_TRUE(lib.found);
+  ASSERT_EQ(lib.found_cost, 3u);
+  const std::string total = std::to_string(lib.total());
+  for (const VerifyLevel& l : lib.levels) EXPECT_TRUE(contains(r.out, levelLine(l))) << r.out;
+  EXPECT_TRUE(contains(r.out, " complete=0\nFOUND throw with 3 preemptions after " + total + " schedules, ")) << r.out;
   EXPECT_FALSE(contains(r.out, "LEVEL K=4")) << r.out;
   EXPECT_TRUE(contains(r.out, "\nVERIFIED the reproducer (")) << r.out;
   EXPECT_TRUE(contains(r.out, "==schedfuzz== FINDING: throw\n")) << r.out;
   EXPECT_TRUE(contains(r.out, "  message: checkdead: runnable g\n")) << r.out;
-  EXPECT_TRUE(contains(r.out, "\nRESULT found=1 verified=0 preemptions=3 schedules=4709 ")) << r.out;
+  EXPECT_TRUE(contains(r.out, "\nRESULT found=1 verified=0 preemptions=3 schedules=" + total + " ")) << r.out;
   // The reproducer is a plain input: the finding with the switch, ok without it.
   Result bug = run("schedfuzz-replay", {"--bugs=issue6070", path("f.txt")});
   EXPECT_EQ(bug.status, 1) << bug.out;
@@ -433,11 +441,17 @@ TEST_F(VerifyTool, FindsTheFailingScheduleWithTheFewestPreemptionsAndWritesARepr
 TEST_F(VerifyTool, VerifiesTheFixedRuntimeWithinTheBound) {
   Result r = run("schedfuzz-verify", {"--preemptions=2", "--progress-every=500", kRepro6070});
   EXPECT_EQ(r.status, 0) << r.out << r.err;
-  EXPECT_TRUE(contains(r.out, "\nLEVEL K=1 schedules=60 new=59 ")) << r.out;
-  EXPECT_TRUE(contains(r.out, "\nLEVEL K=2 schedules=1373 new=1313 ")) << r.out;
-  EXPECT_TRUE(contains(r.out, "\n#561 PULSE K=2 ")) << r.out;  // 61 before the level, then every 500
-  EXPECT_TRUE(contains(r.out, "\nverified: no failure in 1434 schedules with <= 2 preemptions (")) << r.out;
-  EXPECT_TRUE(contains(r.out, "\nRESULT found=0 verified=1 preemptions=2 schedules=1434 ")) << r.out;
+  const VerifyResult lib = verify(loadRegression("issue6070"), config(""), 2);
+  ASSERT_FALSE(lib.found);
+  ASSERT_EQ(lib.levels.size(), 3u);
+  ASSERT_GE(lib.levels[2].schedules, 500u);
+  const std::string total = std::to_string(lib.total());
+  for (const VerifyLevel& l : lib.levels) EXPECT_TRUE(contains(r.out, levelLine(l))) << r.out;
+  // The schedules before the level, then every 500 of it.
+  const uint64_t before = lib.levels[0].schedules + lib.levels[1].schedules;
+  EXPECT_TRUE(contains(r.out, "\n#" + std::to_string(before + 500) + " PULSE K=2 ")) << r.out;
+  EXPECT_TRUE(contains(r.out, "\nverified: no failure in " + total + " schedules with <= 2 preemptions (")) << r.out;
+  EXPECT_TRUE(contains(r.out, "\nRESULT found=0 verified=1 preemptions=2 schedules=" + total + " ")) << r.out;
   EXPECT_EQ(r.err, "");
 }
 
@@ -493,12 +507,13 @@ TEST_F(VerifyTool, ExploreDfsUsesTheSameSearch) {
   ASSERT_NE(b, std::string::npos);
   a += std::strlen("preemptions after ");
   const std::string n = v.out.substr(a, v.out.find(' ', a) - a);
-  EXPECT_EQ(n, "4709");
+  EXPECT_EQ(n, std::to_string(verify(loadRegression("issue6070"), config("issue6070"), 3).total()));
   EXPECT_TRUE(contains(r.out, "\nFOUND throw after " + n + " runs")) << n << "\n" << r.out;
 
   Result fixed = run("schedfuzz-explore", {"--strategy=dfs", "--preemptions=1", "--program=" + kRepro6070});
   EXPECT_EQ(fixed.status, 0) << fixed.out;
-  EXPECT_TRUE(contains(fixed.out, "\nDONE 61 runs, no finding: every schedule with <= 1 preemptions ran\n"))
+  const std::string runs = std::to_string(verify(loadRegression("issue6070"), config(""), 1).total());
+  EXPECT_TRUE(contains(fixed.out, "\nDONE " + runs + " runs, no finding: every schedule with <= 1 preemptions ran\n"))
       << fixed.out;
   Result noprog = run("schedfuzz-explore", {"--strategy=dfs"});
   EXPECT_EQ(noprog.status, 2);
