@@ -221,7 +221,7 @@ TEST_F(ToolsTest, BadFlagsExitWith2AndNameTheFlag) {
       {"schedfuzz-replay", {"--target=go", f}, "--target=go: expected lockosthread, sched"},
       {"schedfuzz-replay", {}, "expected at least one FILE"},
       {"schedfuzz-explore", {"--strategy=random", "--depth=x"}, "--depth=x (argument 2): expected an integer 1..64, found 'x'"},
-      {"schedfuzz-explore", {"--strategy=dfs"}, "--strategy=dfs: expected random or pct"},
+      {"schedfuzz-explore", {"--strategy=bfs"}, "--strategy=bfs: expected random, pct or dfs"},
       {"schedfuzz-explore", {"--runs=10"}, "--strategy: expected --strategy=random or --strategy=pct"},
       {"schedfuzz-explore", {"--strategy=random", "--switch-prob=2"}, "--switch-prob=2 (argument 2): expected a number 0..1"},
       {"schedfuzz-minimize", {f, f}, "expected exactly one FILE, found 2"},
@@ -253,7 +253,7 @@ TEST_F(ToolsTest, MalformedTextExitsWith2AndNamesFileLineCol) {
 }
 
 TEST_F(ToolsTest, HelpComesFromTheFlagTable) {
-  for (const char* tool : {"schedfuzz-replay", "schedfuzz-explore", "schedfuzz-minimize"}) {
+  for (const char* tool : {"schedfuzz-replay", "schedfuzz-explore", "schedfuzz-minimize", "schedfuzz-verify"}) {
     Result r = run(tool, {"--help"});
     EXPECT_EQ(r.status, 0) << tool;
     EXPECT_EQ(r.out.rfind(std::string("usage: ") + tool + " ", 0), 0u) << r.out;
@@ -264,7 +264,7 @@ TEST_F(ToolsTest, HelpComesFromTheFlagTable) {
   }
   EXPECT_TRUE(contains(run("schedfuzz-replay", {"--help"}).out, "  --full-trace "));
   EXPECT_FALSE(contains(run("schedfuzz-replay", {"--help"}).out, "--strategy"));
-  EXPECT_TRUE(contains(run("schedfuzz-explore", {"--help"}).out, "  --strategy=random|pct "));
+  EXPECT_TRUE(contains(run("schedfuzz-explore", {"--help"}).out, "\n  --strategy=random|pct|dfs"));
 }
 
 // ---- explore -------------------------------------------------------------------

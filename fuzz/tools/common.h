@@ -26,7 +26,8 @@ enum ToolBit : unsigned {
   kExplore = 1u << 1,
   kMinimize = 1u << 2,
   kExport = 1u << 3,
-  kAllTools = kReplay | kExplore | kMinimize | kExport,
+  kVerify = 1u << 4,
+  kAllTools = kReplay | kExplore | kMinimize | kExport | kVerify,
 };
 
 // X(name, Type, default, min, max, tools, metavar, help)
@@ -48,7 +49,7 @@ enum ToolBit : unsigned {
   X(json, String, "", 0, 0, kReplay, "FILE",                                                             \
     "also write the trace as Chrome trace event JSON (Perfetto); one input only")                        \
   X(quiet, Bool, false, 0, 0, kReplay, "", "print only one verdict line per input")                      \
-  X(strategy, String, "", 0, 0, kExplore, "random|pct", "scheduling strategy (required)")                \
+  X(strategy, String, "", 0, 0, kExplore, "random|pct|dfs", "scheduling strategy (required)")            \
   X(depth, UInt, 3, 1, 64, kExplore, "D", "PCT bug depth d: d-1 priority change points")                 \
   X(seed, UInt, 1, 0, UINT64_MAX, kExplore, "S", "seed; run i uses a generator seeded from (S, i)")      \
   X(runs, UInt, 10000, 0, UINT64_MAX, kExplore, "N", "stop after N runs (0: no limit)")                  \
@@ -63,8 +64,15 @@ enum ToolBit : unsigned {
   X(expected_steps, UInt, 0, 0, UINT64_MAX, kExplore, "K",                                               \
     "pct: the run length k the change points are drawn from (0: measure it with one run under the "      \
     "default policy)")                                                                                   \
-  X(progress_every, UInt, 1000, 0, UINT64_MAX, kExplore, "N", "print a PULSE line every N runs (0: never)") \
-  X(out, String, "", 0, 0, kExplore | kMinimize, "PREFIX",                                               \
+  X(progress_every, UInt, 1000, 0, UINT64_MAX, kExplore | kVerify, "N",                                  \
+    "print a PULSE line every N runs (0: never)")                                                        \
+  X(preemptions, UInt, 2, 0, 64, kExplore | kVerify, "K",                                               \
+    "dfs/verify: explore every schedule with at most K preemptions (preemptive switches plus injected "  \
+    "preemption requests), K = 0, 1, ... in turn")                                                       \
+  X(max_schedules, UInt, 0, 0, UINT64_MAX, kVerify, "N",                                                 \
+    "stop a level after N schedules (0: no limit); a cut level is reported as not verified")            \
+  X(jobs, UInt, 1, 1, 256, kVerify, "J", "split each level's schedules over J processes")              \
+  X(out, String, "", 0, 0, kExplore | kMinimize | kVerify, "PREFIX",                                               \
     "write the reproducer to PREFIX.bin and PREFIX.txt (explore: 'finding', or 'finding-N' if an "       \
     "earlier run's files are there; minimize: FILE without .txt/.bin, plus '.min'; never FILE itself)")  \
   X(regression, String, "", 0, 0, kMinimize, "DIR",                                                      \

@@ -29,6 +29,7 @@
 #include <string>
 
 #include "fuzz/choosers.h"
+#include "fuzz/dfs.h"
 #include "fuzz/harness.h"
 #include "fuzz/tools/common.h"
 
@@ -38,7 +39,7 @@ namespace {
 const ToolInfo kTool = {
     "schedfuzz-explore",
     kExplore,
-    "--strategy=random|pct [flags]",
+    "--strategy=random|pct|dfs [flags]",
     "Runs a program again and again under a seeded scheduling strategy until a run\n"
     "is a finding. Strategies: random, a random walk (at each scheduling point run a\n"
     "random thread with --switch-prob, at each PreemptPoint preempt with\n"
@@ -49,7 +50,10 @@ const ToolInfo kTool = {
     "(4..64 random bytes decoded with --target's alphabet, lockosthread by default,\n"
     "choices and walk dropped). The first finding becomes a reproducer (the program\n"
     "with walk 0 plus the recorded schedule as a choice stream), is checked by\n"
-    "replaying it, and is written to PREFIX.bin and PREFIX.txt.",
+    "replaying it, and is written to PREFIX.bin and PREFIX.txt. dfs enumerates the\n"
+    "schedules of --program with at most --preemptions preemptions, K = 0, 1, ... in\n"
+    "turn (the chooser of schedfuzz-verify, fuzz/dfs.h; --seed is unused), so its first\n"
+    "finding has the fewest preemptions; DONE then means the bound was exhausted.",
     "\noutput (one event word per line, greppable):\n"
     "  INITED <settings>                          before the first run\n"
     "  #<runs> PULSE <exec/s> exec/s findings 0   every --progress-every runs\n"
@@ -164,9 +168,11 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (!opts.strategy_set) usageError(kTool, "--strategy: expected --strategy=random or --strategy=pct (see --help)");
-  if (opts.strategy != "random" && opts.strategy != "pct") {
-    usageError(kTool, "--strategy=" + opts.strategy + ": expected random or pct");
+  if (opts.strategy != "random" && opts.strategy != "pct" && opts.strategy != "dfs") {
+    usageError(kTool, "--strategy=" + opts.strategy + ": expected random, pct or dfs");
   }
+  const bool dfs = opts.strategy == "dfs";
+  if (dfs && opts.program.empty()) usageError(kTool, "--strategy=dfs: expected --program=FILE (dfs searches one program)");
   if (!opts.inputs.empty()) {
     usageError(kTool, "unexpected argument '" + opts.inputs[0] + "'; the program is given as --program=FILE");
   }
@@ -195,6 +201,8 @@ int run(int argc, char** argv) {
                 (opts.expected_steps ? std::to_string(opts.expected_steps)
                  : have_program     ? std::to_string(fixed_cal.steps) + " (measured)"
                                     : std::string("measured per program"));
+  } else if (dfs) {
+    settings += " preemptions=" + std::to_string(opts.preemptions);
   } else {
     char probs[96];
     snprintf(probs, sizeof probs, " switch-prob=%g preempt-prob=%g", opts.switch_prob, opts.preempt_prob);
@@ -219,6 +227,11 @@ int run(int argc, char** argv) {
   const Clock::time_point start = Clock::now();
   double elapsed = 0;
   uint64_t runs = 0;
+  // dfs: the search state persists across runs; level k = at most k preemptions.
+  uint32_t dfs_level = 0;
+  std::unique_ptr<DfsChooser> dfs_state;
+  bool dfs_done = false;
+  if (dfs) dfs_state = std::make_unique<DfsChooser>(0);
   for (;; runs++) {
     // Between runs: the only place the wall clock is read.
     elapsed = std::chrono::duration<double>(Clock::now() - start).count();
@@ -228,20 +241,37 @@ int run(int argc, char** argv) {
     }
     if (opts.runs && runs >= opts.runs) break;
     if (opts.seconds > 0 && elapsed >= opts.seconds) break;
+    if (dfs_done) break;
 
     Program p = have_program ? fixed.program : randomProgram(mixSeed(opts.seed, runs, 0), target->alphabet);
     Calibration cal = fixed_cal;
     if (!have_program && opts.strategy == "pct" && !opts.expected_steps) cal = calibrate(p, cfg);
     const uint64_t strategy_seed = mixSeed(opts.seed, runs, 1);
-    std::unique_ptr<Chooser> strategy = makeStrategy(opts, strategy_seed, cal);
-    RecordingChooser rec(*strategy);
+    std::unique_ptr<Chooser> strategy = dfs ? nullptr : makeStrategy(opts, strategy_seed, cal);
+    if (dfs) dfs_state->begin();
+    RecordingChooser rec(dfs ? static_cast<Chooser&>(*dfs_state) : *strategy);
     Outcome o = runProgram(p, rec, cfg);
     std::string kind = findingKind(o, cfg);
-    if (kind.empty()) continue;
+    if (dfs && !dfs_state->divergence().empty()) {
+      printf("DIVERGENCE %s\n", dfs_state->divergence().c_str());
+      result(false, runs + 1, elapsed, "");
+      return 3;
+    }
+    if (kind.empty()) {
+      if (dfs && !dfs_state->advance()) {
+        if (dfs_level >= opts.preemptions) {
+          dfs_done = true;
+        } else {
+          dfs_state = std::make_unique<DfsChooser>(++dfs_level);
+        }
+      }
+      continue;
+    }
 
     runs++;
     elapsed = std::chrono::duration<double>(Clock::now() - start).count();
     printf("FOUND %s after %" PRIu64 " runs, %s s\n", kind.c_str(), runs, secondsText(elapsed).c_str());
+    if (dfs) printf("PREEMPTIONS %u (the fewest of any failing schedule of this program)\n", dfs_state->cost());
 
     // The reproducer: the same program, steered by the recorded schedule.
     std::optional<std::vector<Choice>> choices = rec.toChoices();
@@ -269,7 +299,13 @@ int run(int argc, char** argv) {
       printf("MISMATCH the reproducer (%zu choices) replays as '%s', not '%s'\n", repro.choices.size(),
              rkind.empty() ? "ok" : rkind.c_str(), kind.c_str());
     }
-    if (!verified) {
+    if (!verified && dfs) {
+      DfsChooser again = DfsChooser::replaying(dfs_state->schedule());
+      again.begin();
+      RunConfig traced = cfg;
+      traced.record_trace = true;
+      shown = runProgram(p, again, traced);
+    } else if (!verified) {
       // Show the run as the strategy made it (it is deterministic: redo it with a trace).
       std::unique_ptr<Chooser> again = makeStrategy(opts, strategy_seed, cal);
       RunConfig traced = cfg;
@@ -304,7 +340,12 @@ int run(int argc, char** argv) {
     // never a result: its own exit status.
     return verified ? 1 : 3;
   }
-  printf("DONE %" PRIu64 " runs, no finding\n", runs);
+  if (dfs && dfs_done) {
+    printf("DONE %" PRIu64 " runs, no finding: every schedule with <= %" PRIu64 " preemptions ran\n", runs,
+           opts.preemptions);
+  } else {
+    printf("DONE %" PRIu64 " runs, no finding\n", runs);
+  }
   result(false, runs, elapsed, "");
   return 0;
 }
