@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "fuzz/delay_detectors.h"
 #include "fuzz/detectors.h"
 #include "fuzz/program.h"
 #include "fuzz/sim/executor.h"
@@ -21,6 +22,9 @@ struct RunConfig {
   DetectorOptions detectors;
   bool record_trace = true;
   uint64_t step_budget = 0; // 0: stepBudget(program)
+  // Strict mode also runs the delay detectors (fuzz/delay_detectors.h) with these bounds.
+  DelayOptions delay;
+  bool plant_no_wakep = false;  // tests only: gort::Config::plant_no_wakep
 };
 
 struct Outcome {

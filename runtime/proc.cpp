@@ -1218,6 +1218,7 @@ G* Runtime::execute(G* gp, bool inheritTime) {
   casgstatus(gp, _Grunnable, _Grunning);
   gp->preempt = false;
   gp->stackguardPreempt = false;
+  gp->readied = false;  // [oracle]
   if (!inheritTime) _g_m->p->schedtick++;
   if (_g_m->tainted && gp != _g_m->taintedBy && _g_m->taintedRan == nullptr) _g_m->taintedRan = gp;  // [oracle]
   event(Ev::execute, static_cast<int>(gp->goid));
@@ -1557,8 +1558,9 @@ void Runtime::ready(G* gp, bool next) {
   if ((status & ~_Gscan) != _Gwaiting) throw_("bad g->status in ready");
   // status is Gwaiting or Gscanwaiting, make Grunnable and put on runq
   casgstatus(gp, _Gwaiting, _Grunnable);
+  gp->readied = true;  // [oracle]
   runqput(_g_m->p, gp, next);
-  if (sched_.npidle.load() != 0 && sched_.nmspinning.load() == 0) wakep();
+  if (sched_.npidle.load() != 0 && sched_.nmspinning.load() == 0 && !cfg_.plant_no_wakep) wakep();
   releasem(_g_m);
 }
 
@@ -1592,9 +1594,10 @@ G* Runtime::newproc1(std::function<void()> fn) {
   newg->goid = ++sched_.goidgen;
   unlock(&sched_.lock);
   casgstatus(newg, _Gdead, _Grunnable);
+  newg->readied = mainStarted_;  // [oracle] Go wakes a P for it only once main started
   event(Ev::newproc, static_cast<int>(newg->goid));
   runqput(_p_, newg, true);
-  if (sched_.npidle.load() != 0 && sched_.nmspinning.load() == 0 && mainStarted_) wakep();
+  if (sched_.npidle.load() != 0 && sched_.nmspinning.load() == 0 && mainStarted_ && !cfg_.plant_no_wakep) wakep();
   releasem(_g_m);
   return newg;
 }
