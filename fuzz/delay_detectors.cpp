@@ -81,7 +81,8 @@ bool DelayDetectors::stwDelayed(std::string& why) const {
   return false;
 }
 
-void DelayDetectors::update(Watch& w, bool holds, const std::string& why, const char* kind, const ChoicePoint& cp) {
+void DelayDetectors::update(Watch& w, bool holds, const std::string& why, const char* kind, const ChoicePoint& cp,
+                            uint32_t bound_rounds, int64_t bound_ns) {
   if (!holds) {
     w.on = false;
     return;
@@ -95,8 +96,9 @@ void DelayDetectors::update(Watch& w, bool holds, const std::string& why, const 
     return;
   }
   w.max_rounds = std::max(w.max_rounds, rounds_ - w.since_round);
+  w.max_ns = std::max(w.max_ns, now - w.since_ns);
   if (!kind_.empty()) return;
-  if (rounds_ - w.since_round >= opts_.rounds && now - w.since_ns >= opts_.ns) {
+  if (rounds_ - w.since_round >= bound_rounds && now - w.since_ns >= bound_ns) {
     char buf[160];
     snprintf(buf, sizeof buf, "; held at every scheduling point since step %llu: %llu fair rounds, %lld us",
              static_cast<unsigned long long>(w.since_step), static_cast<unsigned long long>(rounds_ - w.since_round),
@@ -130,10 +132,10 @@ void DelayDetectors::onPoint(const ChoicePoint& cp, int chosen) {
   if (!kind_.empty()) return;
   std::string why;
   const bool wc = workNotConserved(why);
-  update(wc_, wc, why, kWorkConservation, cp);
+  update(wc_, wc, why, kWorkConservation, cp, opts_.wc_rounds, opts_.wc_ns);
   why.clear();
   const bool stw = stwDelayed(why);
-  update(stw_, stw, why, kStwLatency, cp);
+  update(stw_, stw, why, kStwLatency, cp, opts_.stw_rounds, opts_.stw_ns);
 }
 
 bool DelayDetectors::check(std::string& kind, std::string& message) const {

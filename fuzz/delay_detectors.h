@@ -31,9 +31,10 @@
 // is about to call wakep, or to reach its next preemption point, explains
 // any delay. A fair round ends when every thread that was runnable at some
 // point of the round has run at least once since it began. A condition is a
-// finding once it has held at every scheduling point for
-// DelayOptions::rounds fair rounds and DelayOptions::ns of virtual time: by
-// then every M that could end it had that many turns and did not.
+// finding once it has held at every scheduling point for a number of fair
+// rounds and of virtual time (DelayOptions): by then every M that could end
+// it had that many turns and did not, and Go's own time-driven recovery
+// (sysmon) had its chance.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -45,9 +46,26 @@ namespace gort { class Runtime; class Platform; }
 
 namespace schedfuzz {
 
+// The bounds: a condition is a finding once it has held for this many fair
+// rounds and this much virtual time (both).
 struct DelayOptions {
-  uint32_t rounds = 32;       // fair rounds the condition must survive
-  int64_t ns = 100'000;       // and virtual time (100 us: 100 scheduling points in the harness)
+  // Work conservation. Go 1.14 itself leaves a readied goroutine behind an
+  // idle P in one race: handoffp reads "a spinning M exists, our help is not
+  // required" (case 3), the spinner then finds other work and resetspinning
+  // sees npidle == 0 (the handed-off P is not idle yet), and only then does
+  // handoffp pidleput the P. The goroutine waits until its P's owner
+  // schedules (sysmon preempts it after forcePreemptNS = 10 ms) or, if that
+  // P is in a syscall, until sysmon retakes it (its tick: at most 10 ms).
+  // The fuzzer found this in the fixed runtime (31 fair rounds, sched
+  // alphabet); so the bound is Go's own recovery, 20 ms, times five for the
+  // executor's quiet mode, which compresses time by jumping it forward.
+  uint32_t wc_rounds = 32;
+  int64_t wc_ns = 100'000'000;
+  // Stop-the-world latency: a goroutine with an honourable request stops at
+  // its next user step, so a few rounds suffice; 100 us is one turn of the
+  // stop-the-world loop (notetsleep 100 us, then preemptall again).
+  uint32_t stw_rounds = 32;
+  int64_t stw_ns = 100'000;
 };
 
 class DelayDetectors {
@@ -63,6 +81,7 @@ class DelayDetectors {
   // measure of how close a run came to a finding; soak statistics).
   uint64_t maxWorkConservationRounds() const { return wc_.max_rounds; }
   uint64_t maxStwLatencyRounds() const { return stw_.max_rounds; }
+  int64_t maxWorkConservationNs() const { return wc_.max_ns; }
 
   // The kinds (the executor reports "invariant: <kind>").
   static constexpr const char* kWorkConservation = "work conservation";
@@ -75,11 +94,13 @@ class DelayDetectors {
     int64_t since_ns = 0;
     uint64_t since_step = 0;
     uint64_t max_rounds = 0;
+    int64_t max_ns = 0;
   };
   // Each predicate: true with `why` (one line naming ids) when the condition holds.
   bool workNotConserved(std::string& why) const;
   bool stwDelayed(std::string& why) const;
-  void update(Watch& w, bool holds, const std::string& why, const char* kind, const ChoicePoint& cp);
+  void update(Watch& w, bool holds, const std::string& why, const char* kind, const ChoicePoint& cp,
+              uint32_t bound_rounds, int64_t bound_ns);
 
   const gort::Runtime& rt_;
   gort::Platform& plat_;

@@ -211,6 +211,9 @@ Outcome runProgram(const Program& p, Chooser& chooser, const RunConfig& cfg) {
   Outcome o;
   o.result = sim.run(&gort::Runtime::m0Entry, &rt);
   o.precursor = det.precursor();
+  o.max_work_conservation_rounds = delayDet.maxWorkConservationRounds();
+  o.max_stw_latency_rounds = delayDet.maxStwLatencyRounds();
+  o.max_work_conservation_ns = delayDet.maxWorkConservationNs();
   o.precursor_step = det.precursorStep();
   o.trace = sim.takeTrace();
   o.mids = sim.mids();

@@ -39,6 +39,11 @@ struct Outcome {
   // (fuzz/signature.h). Both "" when there is nothing to report.
   std::string cause;
   std::string signature;
+  // Strict mode: the most fair rounds the delay detectors' conditions held
+  // in one stretch (0 otherwise): how close the run came to a delay finding.
+  uint64_t max_work_conservation_rounds = 0;
+  uint64_t max_stw_latency_rounds = 0;
+  int64_t max_work_conservation_ns = 0;
   bool finding() const { return result.verdict != Verdict::kOk; }
 };
 

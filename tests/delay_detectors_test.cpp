@@ -39,15 +39,16 @@ Outcome run(const Program& p, uint32_t bugs, bool strict, bool plant = false) {
 
 uint32_t bit(gort::Bug b) { return 1u << static_cast<unsigned>(b); }
 
-// GOMAXPROCS 2: g0 spins for 128 user steps while main's goroutines g1 and
-// g2 (made runnable by newproc) wait on P0's run queue. With the plant,
-// newproc1 never calls wakep, so P1 stays idle and no M spins: work is not
-// conserved until g0 is done.
+// GOMAXPROCS 2: g0 starts eight goroutines (each made runnable by newproc)
+// and then spins; every goroutine spins until it is preempted once (wait:
+// sysmon preempts it after 10 ms). With the plant, newproc1 never calls
+// wakep, so P1 stays idle and no M spins while goroutines queue on P0 for
+// far longer than Go 1.14's own recovery (the 100 ms bound). The fixed
+// runtime wakes an M for P1 at the first go.
 const char* kIdleP =
     "gomaxprocs 2\n"
-    "g0: spin(15) spin(15) spin(15) spin(15) spin(15) spin(15) spin(15) spin(15)\n"
-    "g1: spin(15) spin(15) spin(15) spin(15) spin(15) spin(15) spin(15) spin(15)\n"
-    "g2: spin(15) spin(15) spin(15) spin(15) spin(15) spin(15) spin(15) spin(15)\n";
+    "g0: go(1) go(1) go(1) go(1) go(1) go(1) go(1) go(1) wait(0) wait(0) wait(0) wait(0)\n"
+    "g1: wait(1)\n";
 
 TEST(WorkConservation, FiresOnAPlantedMissingWakep) {
   const Program p = parse(kIdleP);
@@ -58,6 +59,7 @@ TEST(WorkConservation, FiresOnAPlantedMissingWakep) {
   ASSERT_EQ(o.result.verdict, Verdict::kInvariant) << formatReport(p, o, rc, ro);
   EXPECT_EQ(o.result.kind, "invariant: work conservation");
   EXPECT_NE(o.result.message.find("is idle (npidle=1) and no M spins"), std::string::npos) << o.result.message;
+  EXPECT_GE(o.result.vtime, DelayOptions{}.wc_ns);
   EXPECT_EQ(o.signature, "delay/work-conservation");
   EXPECT_TRUE(knownSignature(o.signature));
   EXPECT_NE(o.cause.find("work conservation: G"), std::string::npos) << o.cause;
