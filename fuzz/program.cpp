@@ -20,7 +20,7 @@ namespace {
 
 constexpr const char* kOpNames[] = {
     "lock", "unlock", "gosched", "go", "newm", "stw", "syscall", "exit", "spin", "gomaxprocs", "syscallblock",
-    "wait", "signal", "sleep", "nanosleep",
+    "wait", "signal", "sleep", "nanosleep", "syscallwait",
 };
 static_assert(std::size(kOpNames) == static_cast<size_t>(Op::kCount));
 
@@ -59,6 +59,7 @@ bool opHasArg(Op op) {
     case Op::kSignal:
     case Op::kSleep:
     case Op::kNanosleep:
+    case Op::kSyscallWait:
       return true;
     default:
       return false;
