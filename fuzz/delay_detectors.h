@@ -56,9 +56,10 @@ struct DelayOptions {
   // handoffp pidleput the P. The goroutine waits until its P's owner
   // schedules (sysmon preempts it after forcePreemptNS = 10 ms) or, if that
   // P is in a syscall, until sysmon retakes it (its tick: at most 10 ms).
-  // The fuzzer found this in the fixed runtime (31 fair rounds, sched
-  // alphabet); so the bound is Go's own recovery, 20 ms, times five for the
-  // executor's quiet mode, which compresses time by jumping it forward.
+  // Random programs find this in the fixed runtime (up to 63 fair rounds,
+  // sched alphabet), so the rounds alone are no bound here; the time is:
+  // Go's own recovery, 20 ms, times five for the executor's quiet mode,
+  // which compresses time by jumping it forward.
   uint32_t wc_rounds = 32;
   int64_t wc_ns = 100'000'000;
   // Stop-the-world latency: a goroutine with an honourable request stops at
