@@ -34,8 +34,8 @@ python3 - <<'EOF'
 import os, re, sys
 
 OPS = ["lock", "unlock", "gosched", "go", "newm", "stw", "syscall", "exit", "spin",
-       "gomaxprocs", "syscallblock", "wait", "signal", "sleep", "nanosleep", "syscallwait"]
-HAS_ARG = {"go", "syscall", "spin", "gomaxprocs", "syscallblock", "wait", "signal", "sleep", "nanosleep", "syscallwait"}
+       "gomaxprocs", "syscallblock", "wait", "signal", "sleep", "nanosleep"]
+HAS_ARG = {"go", "syscall", "spin", "gomaxprocs", "syscallblock", "wait", "signal", "sleep", "nanosleep"}
 ALPHABETS = {
     "lockosthread": ["lock", "unlock", "gosched", "newm", "stw", "exit", "spin"],
     "sched": OPS,

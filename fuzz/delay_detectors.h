@@ -56,7 +56,7 @@ struct DelayOptions {
   // handoffp pidleput the P. The goroutine waits until its P's owner
   // schedules (sysmon preempts it after forcePreemptNS = 10 ms) or, if that
   // P is in a syscall, until sysmon retakes it (its tick: at most 10 ms).
-  // Random programs find this in the fixed runtime (up to 63 fair rounds,
+  // Random programs find this in the fixed runtime (up to 75 fair rounds,
   // sched alphabet), so the rounds alone are no bound here; the time is:
   // Go's own recovery, 20 ms, times five for the executor's quiet mode,
   // which compresses time by jumping it forward.

@@ -20,7 +20,7 @@ namespace {
 
 constexpr const char* kOpNames[] = {
     "lock", "unlock", "gosched", "go", "newm", "stw", "syscall", "exit", "spin", "gomaxprocs", "syscallblock",
-    "wait", "signal", "sleep", "nanosleep", "syscallwait",
+    "wait", "signal", "sleep", "nanosleep",
 };
 static_assert(std::size(kOpNames) == static_cast<size_t>(Op::kCount));
 
@@ -59,7 +59,6 @@ bool opHasArg(Op op) {
     case Op::kSignal:
     case Op::kSleep:
     case Op::kNanosleep:
-    case Op::kSyscallWait:
       return true;
     default:
       return false;

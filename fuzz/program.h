@@ -29,11 +29,10 @@ enum class Op : uint8_t {
   kSignal,      // set flag arg
   kSleep,       // time.Sleep((arg+1) * 20us): park on a timer of the current P (Go 1.14 per-P timers)
   kNanosleep,   // syscall.Nanosleep: entersyscall; the thread blocks (arg+1) * 20us in the kernel; exitsyscall
-  kSyscallWait, // a read from a pipe that signal(arg) writes: entersyscall; the thread blocks in the kernel until flag arg is set (or every other live script goroutine waits too); exitsyscall
   kCount
 };
-const char* opName(Op op);  // "lock", "unlock", "gosched", "go", "newm", "stw", "syscall", "exit", "spin", "gomaxprocs", "syscallblock", "wait", "signal", "sleep", "nanosleep", "syscallwait"
-bool opHasArg(Op op);       // go, syscall, spin, gomaxprocs, syscallblock, wait, signal, sleep, nanosleep, syscallwait
+const char* opName(Op op);  // "lock", "unlock", "gosched", "go", "newm", "stw", "syscall", "exit", "spin", "gomaxprocs", "syscallblock", "wait", "signal", "sleep", "nanosleep"
+bool opHasArg(Op op);       // go, syscall, spin, gomaxprocs, syscallblock, wait, signal, sleep, nanosleep
 
 struct Instr {
   Op op = Op::kSpin;

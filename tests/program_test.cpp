@@ -85,9 +85,8 @@ Bytes randomBytes(std::mt19937& rng, size_t max_len) {
 
 TEST(Ops, NamesAndArgs) {
   const char* names[] = {"lock", "unlock", "gosched", "go",         "newm",        "stw",
-                         "syscall", "exit", "spin",  "gomaxprocs", "syscallblock", "wait", "signal", "sleep", "nanosleep",
-                         "syscallwait"};
-  const bool args[] = {false, false, false, true, false, false, true, false, true, true, true, true, true, true, true, true};
+                         "syscall", "exit", "spin",  "gomaxprocs", "syscallblock", "wait", "signal", "sleep", "nanosleep"};
+  const bool args[] = {false, false, false, true, false, false, true, false, true, true, true, true, true, true, true};
   static_assert(std::size(names) == static_cast<size_t>(Op::kCount));
   static_assert(std::size(args) == static_cast<size_t>(Op::kCount));
   for (int i = 0; i < static_cast<int>(Op::kCount); i++) {
@@ -427,10 +426,10 @@ TEST(Text, ParseErrorsAreExact) {
   const ErrorCase cases[] = {
       {"g0: lock lck\n",
        "f.txt:1:10: expected an op (lock, unlock, gosched, go, newm, stw, syscall, exit, spin, gomaxprocs, "
-       "syscallblock, wait, signal, sleep, nanosleep, syscallwait), found 'lck'"},
+       "syscallblock, wait, signal, sleep, nanosleep), found 'lck'"},
       {"g0: 3\n",
        "f.txt:1:5: expected an op (lock, unlock, gosched, go, newm, stw, syscall, exit, spin, gomaxprocs, "
-       "syscallblock, wait, signal, sleep, nanosleep, syscallwait), found '3'"},
+       "syscallblock, wait, signal, sleep, nanosleep), found '3'"},
       {"gomaxprocs 2\ng0: spin(16)\n", "f.txt:2:10: expected argument 0..15, found '16'"},
       {"g0: spin(x)\n", "f.txt:1:10: expected argument 0..15, found 'x'"},
       {"g0: spin(3\n", "f.txt:1:11: expected ')', found end of line"},
