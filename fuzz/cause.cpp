@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "fuzz/delay_detectors.h"
 #include "fuzz/trace.h"
 #include "runtime/runtime.h"
 
@@ -500,6 +501,19 @@ bool isOracleKind(const std::string& check) {
          check == "LockOSThread nesting";
 }
 bool isPrecursorKind(const std::string& check) { return check == "template thread" || check == "P leaked in transit"; }
+// The delay detectors' kinds (fuzz/delay_detectors.h, strict mode).
+bool isDelayKind(const std::string& check) {
+  return check == DelayDetectors::kWorkConservation || check == DelayDetectors::kStwLatency;
+}
+
+// A delay: the detector's message already names the goroutine, the P and the
+// rounds; the culprit is the broken promise.
+Cause delay(const Ctx& c, const std::string& check) {
+  Cause k;
+  k.text = check + ": " + c.r.message;
+  k.culprit = check == DelayDetectors::kWorkConservation ? "work-conservation" : "stopTheWorld-latency";
+  return k;
+}
 
 }  // namespace
 
@@ -516,6 +530,7 @@ std::string findingClass(const RunResult& r, bool precursor_only) {
       const std::string check = kind.rfind("invariant: ", 0) == 0 ? kind.substr(11) : kind;
       if (isOracleKind(check)) return "oracle";
       if (isPrecursorKind(check)) return "precursor";
+      if (isDelayKind(check)) return "delay";
       return "invariant";
     }
     default: break;  // verdicts added later (kLivelock): fall back on the kind string
@@ -538,6 +553,7 @@ Cause explainFinding(const CauseInput& in) {
   else if (cls == "throw") k = thrown(c);
   else if (cls == "oracle") k = oracle(c, check);
   else if (cls == "invariant") k = invariant(c, check);
+  else if (cls == "delay") k = delay(c, check);
   else if (cls == "precursor") {
     const std::string pk = check.empty() ? (in.precursor.rfind("haveTemplateThread", 0) == 0 ? "template thread"
                                                                                               : "P leaked in transit")

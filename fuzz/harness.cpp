@@ -184,14 +184,21 @@ Outcome runProgram(const Program& p, Chooser& chooser, const RunConfig& cfg) {
   // Progress is what the program reports (an op completed; noteProgress),
   // not the runtime's wake-ups.
   so.wake_is_progress = false;
-  SimPlatform sim(chooser, so);
+  // Strict mode: the delay detectors watch every scheduling point through
+  // a chooser that forwards every decision unchanged.
+  const bool delays = cfg.detectors.strict && cfg.detectors.invariants;
+  DelayWatchingChooser watching(chooser);
+  SimPlatform sim(delays ? static_cast<Chooser&>(watching) : chooser, so);
   if (cfg.trace_buffer != nullptr && so.record_trace) sim.setTraceBuffer(std::move(*cfg.trace_buffer));
   gort::Config rc;
   rc.bugs = cfg.bugs;
   rc.gomaxprocs = p.gomaxprocs;
+  rc.plant_no_wakep = cfg.plant_no_wakep;
   gort::Runtime rt(sim, rc);
   Detectors det(rt, cfg.detectors);
   if (cfg.on_runtime) cfg.on_runtime(rt);
+  DelayDetectors delayDet(rt, sim, cfg.delay);
+  if (delays) watching.attach(&delayDet);
 
   Interp in;
   in.rt = &rt;
@@ -201,7 +208,9 @@ Outcome runProgram(const Program& p, Chooser& chooser, const RunConfig& cfg) {
     for (int i = 0; i < static_cast<int>(p.scripts.size()); i++) in.spawn(i);
     in.rt->wgWait(in.wg);
   });
-  sim.setChecker([&det, &sim](std::string& kind, std::string& msg) { return det.check(sim.step(), kind, msg); });
+  sim.setChecker([&det, &sim, &delayDet, delays](std::string& kind, std::string& msg) {
+    return det.check(sim.step(), kind, msg) && (!delays || delayDet.check(kind, msg));
+  });
   sim.setFinalChecker([&det, &sim](std::string& kind, std::string& msg) { return det.checkFull(sim.step(), kind, msg); });
   sim.setDumper([&rt] { return rt.dump(); });
   sim.setAddrNamer([&rt](const void* a) { return rt.describeAddr(a); });
@@ -211,6 +220,9 @@ Outcome runProgram(const Program& p, Chooser& chooser, const RunConfig& cfg) {
   o.precursor = det.precursor();
   o.families_checked = det.familiesRun();
   o.families_skipped = det.familiesSkipped();
+  o.max_work_conservation_rounds = delayDet.maxWorkConservationRounds();
+  o.max_stw_latency_rounds = delayDet.maxStwLatencyRounds();
+  o.max_work_conservation_ns = delayDet.maxWorkConservationNs();
   o.precursor_step = det.precursorStep();
   o.trace = sim.takeTrace();
   o.mids = sim.mids();

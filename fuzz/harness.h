@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "fuzz/delay_detectors.h"
 #include "fuzz/detectors.h"
 #include "fuzz/program.h"
 #include "fuzz/sim/executor.h"
@@ -28,6 +29,9 @@ struct RunConfig {
   // Tests only: called with the run's Runtime before it starts (a test's
   // Chooser may then plant a state violation at a chosen point).
   std::function<void(gort::Runtime&)> on_runtime;
+  // Strict mode also runs the delay detectors (fuzz/delay_detectors.h) with these bounds.
+  DelayOptions delay;
+  bool plant_no_wakep = false;  // tests only: gort::Config::plant_no_wakep
 };
 
 struct Outcome {
@@ -45,6 +49,11 @@ struct Outcome {
   // Invariant check families run and skipped at scheduling points (the
   // incremental checks, fuzz/detectors.h; for tests and benchmarks).
   uint64_t families_checked = 0, families_skipped = 0;
+  // Strict mode: the most fair rounds the delay detectors' conditions held
+  // in one stretch (0 otherwise): how close the run came to a delay finding.
+  uint64_t max_work_conservation_rounds = 0;
+  uint64_t max_stw_latency_rounds = 0;
+  int64_t max_work_conservation_ns = 0;
   bool finding() const { return result.verdict != Verdict::kOk; }
 };
 

@@ -73,9 +73,11 @@
   X(oracle, oracle__locked_thread_reused, "oracle/locked-thread-reused")                           \
   X(oracle, oracle__LockOSThread_nesting, "oracle/LockOSThread-nesting")                           \
   X(precursor, precursor__template_thread, "precursor/template-thread")                            \
-  X(precursor, precursor__P_in_transit, "precursor/P-in-transit")
+  X(precursor, precursor__P_in_transit, "precursor/P-in-transit")                                  \
+  X(delay, delay__work_conservation, "delay/work-conservation")                                    \
+  X(delay, delay__stopTheWorld_latency, "delay/stopTheWorld-latency")
 
-#define SCHEDFUZZ_CLASSES(X) X(deadlock) X(stall) X(livelock) X(budget) X(throw) X(invariant) X(oracle) X(precursor)
+#define SCHEDFUZZ_CLASSES(X) X(deadlock) X(stall) X(livelock) X(budget) X(throw) X(invariant) X(oracle) X(precursor) X(delay)
 
 // What the chain leaves behind for a debugger or a core file.
 extern "C" {

@@ -1259,6 +1259,7 @@ G* Runtime::execute(G* gp, bool inheritTime) {
   casgstatus(gp, _Grunnable, _Grunning);
   gp->preempt = false;
   gp->stackguardPreempt = false;
+  gp->readied = false;  // [oracle]
   if (!inheritTime) _g_m->p->schedtick++;
   if (_g_m->tainted && gp != _g_m->taintedBy && _g_m->taintedRan == nullptr) _g_m->taintedRan = gp;  // [oracle]
   event(Ev::execute, static_cast<int>(gp->goid));
@@ -1606,9 +1607,10 @@ void Runtime::ready(G* gp, bool next) {
   if ((status & ~_Gscan) != _Gwaiting) throw_("bad g->status in ready");
   // status is Gwaiting or Gscanwaiting, make Grunnable and put on runq
   casgstatus(gp, _Gwaiting, _Grunnable);
+  gp->readied = true;  // [oracle]
   runqput(_g_m->p, gp, next);
   SyncPoint(Site::submit_wakep);  // between the put and the loads (proc.go 675-676)
-  if (sched_.npidle.load() != 0 && sched_.nmspinning.load() == 0) wakep();
+  if (sched_.npidle.load() != 0 && sched_.nmspinning.load() == 0 && !cfg_.plant_no_wakep) wakep();
   releasem(_g_m);
 }
 
@@ -1644,10 +1646,11 @@ G* Runtime::newproc1(std::function<void()> fn) {
   // No lock either way: ids are only names.
   newg->goid = sched_.goidgen.fetch_add(1) + 1;
   casgstatus(newg, _Gdead, _Grunnable);
+  newg->readied = mainStarted_;  // [oracle] Go wakes a P for it only once main started
   event(Ev::newproc, static_cast<int>(newg->goid));
   runqput(_p_, newg, true);
   SyncPoint(Site::submit_wakep);  // between the put and the loads (proc.go 3484-3486)
-  if (sched_.npidle.load() != 0 && sched_.nmspinning.load() == 0 && mainStarted_) wakep();
+  if (sched_.npidle.load() != 0 && sched_.nmspinning.load() == 0 && mainStarted_ && !cfg_.plant_no_wakep) wakep();
   releasem(_g_m);
   return newg;
 }

@@ -161,6 +161,11 @@ struct Config {
   // again and again instead of parking (shared/findings sched-budget-1).
   // Off by default: the default runtime is Go 1.14.
   bool findrunnable_timer_rescan = false;
+  // Test plant, not a Go behaviour and not a catalogue switch: newproc1 and
+  // ready never call wakep, so a goroutine made runnable while a P is idle
+  // waits for a busy M (tests/delay_detectors_test.cpp: the work-conservation
+  // detector must fire). Nothing outside the tests sets it.
+  bool plant_no_wakep = false;
 #if GORT_PLANTED_DEFECTS
   // A planted sanitizer defect (test configuration SCHEDFUZZ_PLANTED_DEFECTS
   // only; tests/sanitizers_test.cpp): kPlantNone, kPlantRace (TSan must
@@ -226,6 +231,11 @@ struct G {
   int64_t sleepWhen = 0;    // timeSleep: gp.timer.nextwhen, read by resetForSleep once parked
   // [counter] preemptone is between its two stores for this g (ReachCounters::preemptoneApart).
   std::atomic<bool> preemptoneMid{false};
+  // [oracle] made runnable by newproc1 (after main started) or ready, and not
+  // executed since: the goroutines for which proc.go's "Worker thread
+  // parking/unparking" protocol promises a spinning M if a P is idle (read by
+  // the work-conservation detector, fuzz/delay_detectors.h).
+  bool readied = false;
 };
 
 // A runtime timer (time.go), reduced to the one kind gort has: timeSleep's
