@@ -14,8 +14,8 @@
 // on the fixed runtime (30,723 schedules, 0.15 s); the search's own
 // properties use issue6070's and issue20458's small trees (<= 4,000).
 // Two switches are left out of the catalogue test, each for a stated reason:
-// issue40368 (its program has 27,092 schedules at K = 0 alone and no failure
-// at K <= 1 within minutes: bench/results/sections/7-verify.md) and the
+// issue40368 (its program has 19,576 schedules at K = 0 alone and no failure
+// at K <= 1 within 300,000 schedules: bench/results/sections/7-verify.md) and the
 // issue38931-stw testprog scenario (1,574,494 schedules at K <= 1 with the
 // switch, 1,756,799 without, tens of millions at K = 2: bench, not ctest).
 #include <fcntl.h>
