@@ -308,23 +308,29 @@ TEST(CatalogueTable, CoversEverySwitchButIssue40368) {
 // choices run ok; they are then another schedule (the fixed runtime creates
 // the template thread, so thread ids and points after the window differ: 3
 // preemptions for this one, and for every 2-preemption witness the search
-// found), so the count is checked with the switch only.
+// found), so the count is checked with the switch only; the fixed run makes
+// the same 2 preemptions first (same steps), so it passes the same window.
 class PreemptionCounter final : public Chooser {
  public:
   explicit PreemptionCounter(Chooser& in) : in_(in) {}
   int chooseThread(const ChoicePoint& cp) override {
     const int t = in_.chooseThread(cp);
-    if (cp.current >= 0 && t != cp.current) preemptions++;
+    if (cp.current >= 0 && t != cp.current) {
+      preemptions++;
+      steps.push_back(cp.step);
+    }
     return t;
   }
   bool choosePreempt(uint64_t s, int t, gort::Site site) override {
     const bool b = in_.choosePreempt(s, t, site);
     preemptions += b;
+    if (b) steps.push_back(s);
     return b;
   }
   void onForced(const ChoicePoint& cp, int chosen) override { in_.onForced(cp, chosen); }
   void onThreadCreated(int t) override { in_.onThreadCreated(t); }
   uint32_t preemptions = 0;
+  std::vector<uint64_t> steps;  // where each preemption happened
 
  private:
   Chooser& in_;
@@ -340,12 +346,19 @@ TEST(Testprog, AFailingScheduleWithTwoPreemptionsExists) {
   const Program scenario = loadRegression("issue38931-stw");
   EXPECT_EQ(p.scripts, scenario.scripts);
   EXPECT_EQ(p.gomaxprocs, scenario.gomaxprocs);
+  std::vector<uint64_t> buggy;
   for (const char* bugs : {"issue38931", ""}) {
     const RunConfig cfg = config(bugs);
     ByteChooser bc = ByteChooser::forProgram(p);
     PreemptionCounter pc(bc);
     Outcome o = runProgram(p, pc, cfg);
-    if (*bugs) EXPECT_EQ(pc.preemptions, 2u);
+    if (*bugs) {
+      EXPECT_EQ(pc.preemptions, 2u);
+      buggy = pc.steps;
+    } else {
+      ASSERT_GE(pc.steps.size(), buggy.size());
+      EXPECT_EQ(std::vector<uint64_t>(pc.steps.begin(), pc.steps.begin() + buggy.size()), buggy);
+    }
     EXPECT_EQ(dfsFindingKind(o, cfg), *bugs ? "hang: stall" : "") << bugs;
   }
 }
