@@ -9,7 +9,7 @@
 //
 // Limits (ctest must stay fast, sanitizer builds too): the largest searches
 // are #38931's program, at K = 2 on the fixed runtime (115,742 schedules,
-// about 1 s on an idle machine, several under ASan) and to its finding with the
+// about 1 s on an idle machine; ASan not re-timed) and to its finding with the
 // switch (68,162 schedules), both in the catalogue test, and issue6070's at K = 3
 // on the fixed runtime (30,723 schedules, 0.15 s); the search's own
 // properties use issue6070's and issue20458's small trees (<= 4,000).
