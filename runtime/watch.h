@@ -81,8 +81,8 @@ class watched {
   T v_;
 };
 
-// An atomic field whose modifications mark domains D. The std::atomic
-// interface the runtime uses, with the same orders.
+// An atomic field whose modifications mark domains D: the part of the
+// std::atomic interface the runtime uses on these fields (add more as needed).
 template <class T, uint32_t D>
 class watched_atomic {
  public:
@@ -100,28 +100,8 @@ class watched_atomic {
     store(x);
     return x;
   }
-  T exchange(T x, order o = std::memory_order_seq_cst) {
-    T old = v_.exchange(x, o);
-    watchMark(D);
-    return old;
-  }
   bool compare_exchange_strong(T& e, T x, order o = std::memory_order_seq_cst) {
     bool ok = v_.compare_exchange_strong(e, x, o);
-    if (ok) watchMark(D);
-    return ok;
-  }
-  bool compare_exchange_strong(T& e, T x, order s, order f) {
-    bool ok = v_.compare_exchange_strong(e, x, s, f);
-    if (ok) watchMark(D);
-    return ok;
-  }
-  bool compare_exchange_weak(T& e, T x, order o = std::memory_order_seq_cst) {
-    bool ok = v_.compare_exchange_weak(e, x, o);
-    if (ok) watchMark(D);
-    return ok;
-  }
-  bool compare_exchange_weak(T& e, T x, order s, order f) {
-    bool ok = v_.compare_exchange_weak(e, x, s, f);
     if (ok) watchMark(D);
     return ok;
   }
@@ -141,8 +121,6 @@ class watched_atomic {
   T operator--(int) { return fetch_sub(1); }
   T operator+=(T x) { return fetch_add(x) + x; }
   T operator-=(T x) { return fetch_sub(x) - x; }
-  // For the futex-style waits that take the address of the word.
-  std::atomic<T>* raw() { return &v_; }
 
  private:
   std::atomic<T> v_;
@@ -172,24 +150,6 @@ class watched_status {
   bool compare_exchange_strong(T& e, T x, order o = std::memory_order_seq_cst) {
     const T old = e;
     bool ok = v_.compare_exchange_strong(e, x, o);
-    if (ok) note(old, x);
-    return ok;
-  }
-  bool compare_exchange_strong(T& e, T x, order s, order f) {
-    const T old = e;
-    bool ok = v_.compare_exchange_strong(e, x, s, f);
-    if (ok) note(old, x);
-    return ok;
-  }
-  bool compare_exchange_weak(T& e, T x, order o = std::memory_order_seq_cst) {
-    const T old = e;
-    bool ok = v_.compare_exchange_weak(e, x, o);
-    if (ok) note(old, x);
-    return ok;
-  }
-  bool compare_exchange_weak(T& e, T x, order s, order f) {
-    const T old = e;
-    bool ok = v_.compare_exchange_weak(e, x, s, f);
     if (ok) note(old, x);
     return ok;
   }

@@ -16,6 +16,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/tool_fixture.h"
+
 #include "fuzz/program.h"
 
 extern char** environ;
@@ -27,66 +29,19 @@ namespace fs = std::filesystem;
 const std::string kBin = SCHEDFUZZ_BINARY_DIR;
 const std::string kSrc = SCHEDFUZZ_SOURCE_DIR;
 
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
-
 std::string slurp(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
 }
 
-class CliTest : public ::testing::Test {
+using schedfuzz::testing::Result;
+
+class CliTest : public schedfuzz::testing::TempDirTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::path(::testing::TempDir()) / "schedfuzz-cli-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr) << strerror(errno);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string path(const std::string& name) const { return (fs::path(dir_) / name).string(); }
-  std::string write(const std::string& name, const std::string& content) {
-    fs::create_directories(fs::path(path(name)).parent_path());
-    std::ofstream(path(name), std::ios::binary) << content;
-    return path(name);
-  }
-
   // argv[0] = exe; SCHEDFUZZ_* removed from the environment, `env` added.
-  Result run(const std::vector<std::string>& argv_in, const std::vector<std::string>& env = {}) {
-    std::string out_path = path(".stdout"), err_path = path(".stderr");
-    std::vector<std::string> envs;
-    for (char** e = environ; *e; e++)
-      if (std::strncmp(*e, "SCHEDFUZZ_", 10) != 0) envs.emplace_back(*e);
-    envs.insert(envs.end(), env.begin(), env.end());
-    pid_t pid = fork();
-    if (pid == 0) {
-      int o = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      int e = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0 || chdir(dir_.c_str()) != 0) _exit(127);
-      std::vector<std::string> a = argv_in;
-      std::vector<char*> argv;
-      for (std::string& s : a) argv.push_back(s.data());
-      argv.push_back(nullptr);
-      std::vector<char*> envp;
-      for (std::string& s : envs) envp.push_back(s.data());
-      envp.push_back(nullptr);
-      execve(argv[0], argv.data(), envp.data());
-      _exit(127);
-    }
-    Result r;
-    int status = 0;
-    if (pid < 0 || waitpid(pid, &status, 0) != pid) return r;
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(out_path);
-    r.err = slurp(err_path);
-    return r;
+  Result run(const std::vector<std::string>& argv, const std::vector<std::string>& env = {}) {
+    return runProgram(argv, env);
   }
-
-  std::string dir_;
 };
 
 bool contains(const std::string& s, const std::string& needle) { return s.find(needle) != std::string::npos; }

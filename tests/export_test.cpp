@@ -17,6 +17,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/tool_fixture.h"
+
 extern char** environ;
 
 namespace {
@@ -37,11 +39,6 @@ const char* const kStwKnob =
     "g1/template_load@1:hold[until=template_cas@1,timeout=1000ms],"
     "stopTheWorld_prologue@1:hold[until=lockosthread@1,until=template_cas@1,until=newm_queued@1,timeout=1000ms]";
 
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
-
 std::string readFile(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
@@ -49,54 +46,16 @@ std::string readFile(const std::string& path) {
 
 bool contains(const std::string& s, const std::string& needle) { return s.find(needle) != std::string::npos; }
 
-class ExportTest : public ::testing::Test {
+using schedfuzz::testing::Result;
+
+class ExportTest : public schedfuzz::testing::TempDirTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::path(::testing::TempDir()) / "schedfuzz-export-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr) << strerror(errno);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string path(const std::string& name) const { return (fs::path(dir_) / name).string(); }
-  std::string write(const std::string& name, const std::string& content) {
-    std::ofstream f(path(name), std::ios::binary);
-    f << content;
-    return path(name);
-  }
   // Runs schedfuzz-export with args, SCHEDFUZZ_* removed from the environment.
   Result run(const std::vector<std::string>& args) {
-    const std::string out_path = path(".stdout"), err_path = path(".stderr");
-    std::vector<std::string> envs;
-    for (char** e = environ; *e; e++)
-      if (std::strncmp(*e, "SCHEDFUZZ_", 10) != 0) envs.emplace_back(*e);
-    pid_t pid = fork();
-    if (pid == 0) {
-      int o = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      int e = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0) _exit(127);
-      std::string exe = kExport;
-      std::vector<std::string> a = args;
-      std::vector<char*> argv{exe.data()};
-      for (std::string& s : a) argv.push_back(s.data());
-      argv.push_back(nullptr);
-      std::vector<char*> envp;
-      for (std::string& s : envs) envp.push_back(s.data());
-      envp.push_back(nullptr);
-      execve(exe.c_str(), argv.data(), envp.data());
-      _exit(127);
-    }
-    Result r;
-    int status = 0;
-    if (pid < 0 || waitpid(pid, &status, 0) != pid) return r;
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = readFile(out_path);
-    r.err = readFile(err_path);
-    return r;
+    std::vector<std::string> argv{kExport};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return runProgram(argv);
   }
-  std::string dir_;
 };
 
 TEST_F(ExportTest, Issue38931StwGivesItsKnobAndProgram) {

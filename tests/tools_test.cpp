@@ -18,6 +18,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "tests/tool_fixture.h"
 #include <nlohmann/json.hpp>
 
 #include "fuzz/program.h"
@@ -49,73 +51,22 @@ const char* const kIssue38931 =
     "g1: lock\n"
     "choices: preempt+1 preempt+1\n";
 
-struct Result {
-  int status = -1;  // exit status, or -1 if the tool did not exit normally
-  std::string out, err;
-};
-
 std::string readFile(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
 }
 
-class ToolsTest : public ::testing::Test {
+using schedfuzz::testing::Result;
+
+class ToolsTest : public schedfuzz::testing::TempDirTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::path(::testing::TempDir()) / "schedfuzz-tools-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr) << strerror(errno);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-
-  std::string path(const std::string& name) const { return (fs::path(dir_) / name).string(); }
-
-  std::string write(const std::string& name, const std::string& content) {
-    fs::create_directories(fs::path(path(name)).parent_path());
-    std::ofstream f(path(name), std::ios::binary);
-    f << content;
-    return path(name);
-  }
-
-  // Runs tool (e.g. "schedfuzz-replay") with args in dir_, with `env` added
-  // to an environment from which every SCHEDFUZZ_* variable is removed.
-  // stdout goes to `stdout_to` if set (e.g. "/dev/full"), else to a file read back into out.
+  // Runs tool (e.g. "schedfuzz-replay") with args (see TempDirTest::runProgram).
   Result run(const std::string& tool, const std::vector<std::string>& args,
              const std::vector<std::string>& env = {}, const std::string& stdout_to = "") {
-    std::string exe = kToolDir + tool;
-    std::string out_path = stdout_to.empty() ? path(".stdout") : stdout_to, err_path = path(".stderr");
-    std::vector<std::string> envs;
-    for (char** e = environ; *e; e++)
-      if (std::strncmp(*e, "SCHEDFUZZ_", 10) != 0) envs.emplace_back(*e);
-    envs.insert(envs.end(), env.begin(), env.end());
-    pid_t pid = fork();
-    if (pid == 0) {
-      int o = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      int e = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0 || chdir(dir_.c_str()) != 0) _exit(127);
-      std::vector<char*> argv{exe.data()};
-      std::vector<std::string> a = args;
-      for (std::string& s : a) argv.push_back(s.data());
-      argv.push_back(nullptr);
-      std::vector<char*> envp;
-      for (std::string& s : envs) envp.push_back(s.data());
-      envp.push_back(nullptr);
-      execve(exe.c_str(), argv.data(), envp.data());
-      _exit(127);
-    }
-    Result r;
-    int status = 0;
-    if (pid < 0 || waitpid(pid, &status, 0) != pid) return r;
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = stdout_to.empty() ? readFile(out_path) : "";
-    r.err = readFile(err_path);
-    return r;
+    std::vector<std::string> argv{kToolDir + tool};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return runProgram(argv, env, stdout_to);
   }
-
-  std::string dir_;
 };
 
 bool contains(const std::string& haystack, const std::string& needle) {

@@ -33,6 +33,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/tool_fixture.h"
+
 #include "fuzz/choosers.h"
 #include "fuzz/dfs.h"
 #include "fuzz/harness.h"
@@ -367,56 +369,16 @@ TEST(Testprog, AFailingScheduleWithTwoPreemptionsExists) {
 
 const std::string kToolDir = std::string(SCHEDFUZZ_BINARY_DIR) + "/fuzz/tools/";
 
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
+using schedfuzz::testing::Result;
 
-class VerifyTool : public ::testing::Test {
+class VerifyTool : public schedfuzz::testing::TempDirTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::path(::testing::TempDir()) / "schedfuzz-verify-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr) << strerror(errno);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string path(const std::string& name) const { return (fs::path(dir_) / name).string(); }
-
   // Runs a tool in dir_ with no SCHEDFUZZ_* in its environment.
   Result run(const std::string& tool, const std::vector<std::string>& args) {
-    std::string exe = kToolDir + tool;
-    std::string out_path = path(".stdout"), err_path = path(".stderr");
-    std::vector<std::string> envs;
-    for (char** e = environ; *e; e++)
-      if (std::strncmp(*e, "SCHEDFUZZ_", 10) != 0) envs.emplace_back(*e);
-    pid_t pid = fork();
-    if (pid == 0) {
-      int o = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      int e = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0 || chdir(dir_.c_str()) != 0) _exit(127);
-      std::vector<std::string> a = args;
-      std::vector<char*> argv{exe.data()};
-      for (std::string& s : a) argv.push_back(s.data());
-      argv.push_back(nullptr);
-      std::vector<char*> envp;
-      for (std::string& s : envs) envp.push_back(s.data());
-      envp.push_back(nullptr);
-      execve(exe.c_str(), argv.data(), envp.data());
-      _exit(127);
-    }
-    Result r;
-    int status = 0;
-    if (pid < 0 || waitpid(pid, &status, 0) != pid) return r;
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    testing::readFile(out_path, r.out);
-    testing::readFile(err_path, r.err);
-    return r;
+    std::vector<std::string> argv{kToolDir + tool};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return runProgram(argv);
   }
-
-  std::string dir_;
 };
 
 bool contains(const std::string& s, const std::string& needle) { return s.find(needle) != std::string::npos; }

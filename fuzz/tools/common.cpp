@@ -458,6 +458,30 @@ size_t opCount(const Program& p) {
   return n;
 }
 
+void writeReproducer(const ToolInfo& tool, const std::string& wanted, const Program& repro, const Target& target,
+                     const Outcome& shown, const RunConfig& cfg) {
+  std::vector<uint8_t> bin = encode(repro, target.alphabet);  // in limits: decode(bin) == repro
+  // An earlier run's finding stays where it is: this one gets fresh names.
+  const std::string prefix = freshPrefix(wanted);
+  if (prefix != wanted) {
+    printf("NOTE %s.bin or %s.txt exists (an earlier finding); writing %s.bin and %s.txt instead\n", wanted.c_str(),
+           wanted.c_str(), prefix.c_str(), prefix.c_str());
+  }
+  std::string err;
+  if (!writeFile(prefix + ".bin", std::string(bin.begin(), bin.end()), err) ||
+      !writeFile(prefix + ".txt", toText(repro), err)) {
+    fflush(stdout);
+    usageError(tool, "--out: " + err);
+  }
+  printf("WROTE %s.bin (%zu bytes, target %s) and %s.txt (%s)\n", prefix.c_str(), bin.size(), target.name,
+         prefix.c_str(), sizeLine(repro, target).c_str());
+  ReportOptions ro;
+  ro.target = target.fuzzer;
+  ro.input_path = prefix + ".txt";
+  std::string report = formatReport(repro, shown, cfg, ro);
+  fwrite(report.data(), 1, report.size(), stdout);
+}
+
 std::string sizeLine(const Program& p, const Target& target) {
   return std::to_string(opCount(p)) + " ops, " + std::to_string(p.choices.size()) + " choices, " +
          std::to_string(encode(p, target.alphabet).size()) + " bytes";

@@ -185,6 +185,14 @@ bool sameFile(const std::string& a, const std::string& b);
 // is never overwritten.
 std::string freshPrefix(const std::string& prefix);
 
+// A finding's reproducer: writes PREFIX.bin (repro in target's alphabet) and
+// PREFIX.txt under freshPrefix(prefix) (a NOTE line if the name moved), a
+// WROTE line, then the full report of `shown` (its run with a trace) with
+// PREFIX.txt as the input to replay. A write error is a usage error of `tool`
+// (--out). explore and verify end a finding with it.
+void writeReproducer(const ToolInfo& tool, const std::string& prefix, const Program& repro, const Target& target,
+                     const Outcome& shown, const RunConfig& cfg);
+
 // The end of every tool's main: flushes standard output and, if any write to
 // it failed (a full disk, a closed pipe, /dev/full), says so on stderr and
 // turns `rc` into 2. Output that silently went nowhere is not success.

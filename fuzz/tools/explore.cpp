@@ -313,27 +313,7 @@ int run(int argc, char** argv) {
       shown = runProgram(p, *again, traced);
       shown.result.dump = stableAddresses(shown.result.dump);
     }
-    std::vector<uint8_t> bin = encode(repro, target->alphabet);
-    const Program& written = repro;  // in limits: decode(bin) == repro
-    // An earlier run's finding stays where it is: this one gets fresh names.
-    const std::string wanted = prefix;
-    prefix = freshPrefix(prefix);
-    if (prefix != wanted) {
-      printf("NOTE %s.bin or %s.txt exists (an earlier finding); writing %s.bin and %s.txt instead\n",
-             wanted.c_str(), wanted.c_str(), prefix.c_str(), prefix.c_str());
-    }
-    if (!writeFile(prefix + ".bin", std::string(bin.begin(), bin.end()), err) ||
-        !writeFile(prefix + ".txt", toText(written), err)) {
-      fflush(stdout);
-      usageError(kTool, "--out: " + err);
-    }
-    printf("WROTE %s.bin (%zu bytes, target %s) and %s.txt (%s)\n", prefix.c_str(), bin.size(), target->name,
-           prefix.c_str(), sizeLine(written, *target).c_str());
-    ReportOptions ro;
-    ro.target = target->fuzzer;
-    ro.input_path = prefix + ".txt";
-    std::string report = formatReport(written, shown, cfg, ro);
-    fwrite(report.data(), 1, report.size(), stdout);
+    writeReproducer(kTool, prefix, repro, *target, shown, cfg);
     result(true, runs, elapsed, kind);
     // A finding whose reproducer does not replay is a defect of the executor
     // or of a strategy (every run must be a pure function of its decisions),

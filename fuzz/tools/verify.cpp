@@ -305,25 +305,7 @@ int run(int argc, char** argv) {
                repro.choices.size(), rkind.empty() ? "ok" : rkind.c_str(),
                again_kind.empty() ? "ok" : again_kind.c_str(), r.kind.c_str());
       }
-      std::vector<uint8_t> bin = encode(repro, target->alphabet);
-      const std::string wanted = prefix;
-      prefix = freshPrefix(prefix);
-      if (prefix != wanted) {
-        printf("NOTE %s.bin or %s.txt exists (an earlier finding); writing %s.bin and %s.txt instead\n",
-               wanted.c_str(), wanted.c_str(), prefix.c_str(), prefix.c_str());
-      }
-      if (!writeFile(prefix + ".bin", std::string(bin.begin(), bin.end()), err) ||
-          !writeFile(prefix + ".txt", toText(repro), err)) {
-        fflush(stdout);
-        usageError(kTool, "--out: " + err);
-      }
-      printf("WROTE %s.bin (%zu bytes, target %s) and %s.txt (%s)\n", prefix.c_str(), bin.size(), target->name,
-             prefix.c_str(), sizeLine(repro, *target).c_str());
-      ReportOptions ro;
-      ro.target = target->fuzzer;
-      ro.input_path = prefix + ".txt";
-      std::string report = formatReport(repro, shown, cfg, ro);
-      fwrite(report.data(), 1, report.size(), stdout);
+      writeReproducer(kTool, prefix, repro, *target, shown, cfg);
       result(true, false, r.cost, r.kind);
       return verified ? 1 : 3;
     }
