@@ -29,11 +29,6 @@ namespace fs = std::filesystem;
 const std::string kBin = SCHEDFUZZ_BINARY_DIR;
 const std::string kSrc = SCHEDFUZZ_SOURCE_DIR;
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-}
-
 using schedfuzz::testing::Result;
 
 class CliTest : public schedfuzz::testing::TempDirTest {
