@@ -2,6 +2,7 @@
 #include "fuzz/dfs.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "fuzz/choosers.h"
 
@@ -60,7 +61,7 @@ int DfsChooser::chooseThread(const ChoicePoint& cp) {
   const int def = defaultThread(cp);
   if (next_frame_ < prefix_ && frames_[next_frame_].decision == d) {
     Frame& f = frames_[next_frame_++];
-    std::vector<int> alts;
+    std::vector<int>& alts = scratch_;
     alternatives(cp, def, alts);
     int t = def;
     if (replay_only_) {
@@ -85,7 +86,7 @@ int DfsChooser::chooseThread(const ChoicePoint& cp) {
     return t;
   }
   if (!replay_only_ && next_frame_ >= prefix_ && cp.runnable.size() > 1 && (cp.current < 0 || cost_ < bound_)) {
-    std::vector<int> alts;
+    std::vector<int>& alts = scratch_;
     alternatives(cp, def, alts);
     frames_.push_back(Frame{d, false, cp.current, static_cast<uint32_t>(alts_.size()),
                             static_cast<uint32_t>(alts.size()), 0, cost_});
@@ -156,6 +157,120 @@ bool DfsChooser::advance() {
     frames_.pop_back();
   }
   return false;
+}
+
+namespace {
+
+// One random root-to-leaf path of a level's tree (estimateLevel). Knuth's
+// estimator in its importance-sampling form: any choice distribution with
+// every child possible works, if the weight multiplies 1/P(chosen child).
+// Uniform choices (the original) make a preemption late in the run
+// exponentially unlikely, while most schedules of a level have theirs spread
+// over the whole run, so the plain estimate is far too low. Here a
+// preemption (a switch away from a runnable thread, or a request) is taken
+// with probability r = (preemptions left) / (decisions left, as estimated
+// from the expected run length), so the preemptions of a probe fall about
+// uniformly over the run; free switches stay uniform.
+class ProbeChooser final : public Chooser {
+ public:
+  ProbeChooser(uint32_t bound, uint64_t seed, double expected_decisions)
+      : bound_(bound), rng_(seed), expected_(expected_decisions) {}
+  int chooseThread(const ChoicePoint& cp) override {
+    int t = cp.current >= 0 ? cp.current : nextRunnableAfter(cp.runnable, last_);
+    // DfsChooser's branch rule: every runnable thread is an alternative, if
+    // the running thread blocked or a preemption is left.
+    const size_t n = cp.runnable.size();
+    if (n > 1 && (cp.current < 0 || cost_ < bound_)) {
+      size_t pick;
+      if (cp.current < 0) {
+        pick = rng_.below(n);
+        weight_ *= double(n);
+      } else {
+        const double r = rate();
+        if (rng_.unit() >= r) {
+          pick = 0;
+          weight_ /= 1 - r;
+        } else {
+          pick = 1 + rng_.below(n - 1);
+          weight_ *= double(n - 1) / r;
+        }
+      }
+      if (pick > 0) {
+        size_t seen = 0;
+        for (int x : cp.runnable) {
+          if (x == t) continue;
+          if (++seen == pick) {
+            t = x;
+            break;
+          }
+        }
+        if (cp.current >= 0) cost_++;
+      }
+    }
+    decisions_++;
+    last_ = t;
+    return t;
+  }
+  bool choosePreempt(uint64_t, int, gort::Site) override {
+    const double r = cost_ < bound_ ? rate() : 0;
+    decisions_++;
+    if (cost_ >= bound_) return false;
+    if (rng_.unit() >= r) {
+      weight_ /= 1 - r;
+      return false;
+    }
+    weight_ /= r;
+    cost_++;
+    return true;
+  }
+  void onForced(const ChoicePoint&, int chosen) override { last_ = chosen; }
+  double weight() const { return weight_; }
+  uint64_t decisions() const { return decisions_; }
+
+ private:
+  double rate() const {
+    const double left = std::max(1.0, expected_ - double(decisions_));
+    return std::min(0.5, double(bound_ - cost_) / left);
+  }
+  uint32_t bound_;
+  Rng rng_;
+  double expected_;
+  uint32_t cost_ = 0;
+  int last_ = 0;
+  double weight_ = 1;
+  uint64_t decisions_ = 0;
+};
+
+}  // namespace
+
+LevelEstimate estimateLevel(const Program& p, const RunConfig& cfg, uint32_t bound, uint64_t probes, uint64_t seed) {
+  LevelEstimate e;
+  e.bound = bound;
+  RunConfig c = cfg;
+  c.record_trace = false;
+  // The expected run length (decisions), from a few probes without preemptions.
+  double expected = 0;
+  for (uint64_t i = 0; i < 16; i++) {
+    ProbeChooser pc(0, seed * 0x9e3779b97f4a7c15ULL + 0x5555 + i, 1);
+    runProgram(p, pc, c);
+    expected += double(pc.decisions()) / 16;
+  }
+  double sum = 0, sum2 = 0, dec = 0;
+  for (uint64_t i = 0; i < probes; i++) {
+    ProbeChooser pc(bound, seed * 0x9e3779b97f4a7c15ULL + i, expected);
+    runProgram(p, pc, c);
+    sum += pc.weight();
+    sum2 += pc.weight() * pc.weight();
+    dec += double(pc.decisions());
+  }
+  if (probes == 0) return e;
+  const double n = double(probes);
+  e.probes = probes;
+  e.schedules = sum / n;
+  e.mean_decisions = dec / n;
+  const double var = probes > 1 ? std::max(0.0, (sum2 - sum * sum / n) / (n - 1)) : 0.0;
+  e.std_error = std::sqrt(var / n);
+  return e;
 }
 
 std::string dfsFindingKind(const Outcome& o, const RunConfig& cfg) {

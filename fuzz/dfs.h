@@ -122,6 +122,7 @@ class DfsChooser final : public Chooser {
   bool replay_only_ = false;
   std::vector<Frame> frames_;  // branch points of the current path, ascending decision
   std::vector<int> alts_;      // alternatives of the thread frames
+  std::vector<int> scratch_;   // one decision's alternatives (reused: no allocation per decision)
   size_t prefix_ = 0;          // frames_[0..prefix_) are replayed by the current execution
   size_t next_frame_ = 0;      // next frame to replay
   uint64_t subtree_ = 0;       // subtrees (first non-default answers) enumerated so far
@@ -165,6 +166,25 @@ struct VerifyResult {
     return n;
   }
 };
+
+// How many schedules a level has, before running it: Knuth's estimator
+// (D. E. Knuth, "Estimating the efficiency of backtrack programs", Math.
+// Comp. 29, 1975). Each probe is one execution that answers every decision
+// uniformly at random among the alternatives DfsChooser would enumerate there
+// (same alternatives, same cost rule, same bound) and multiplies their
+// numbers; the product's expectation is exactly the number of schedules
+// (leaves) of the level's tree. The mean over the probes is unbiased; its
+// spread is reported as a standard error, and it is heavy-tailed (a few
+// probes down long, bushy paths carry much of the mean), so read it as an
+// order of magnitude unless the error is small.
+struct LevelEstimate {
+  uint32_t bound = 0;
+  uint64_t probes = 0;
+  double schedules = 0;   // mean of the products
+  double std_error = 0;   // of that mean
+  double mean_decisions = 0;
+};
+LevelEstimate estimateLevel(const Program& p, const RunConfig& cfg, uint32_t bound, uint64_t probes, uint64_t seed);
 
 // The finding kind of an outcome under cfg ("" if none); as
 // schedfuzz::tools::findingKind.

@@ -51,7 +51,7 @@ enum ToolBit : unsigned {
   X(quiet, Bool, false, 0, 0, kReplay, "", "print only one verdict line per input")                      \
   X(strategy, String, "", 0, 0, kExplore, "random|pct|dfs", "scheduling strategy (required)")            \
   X(depth, UInt, 3, 1, 64, kExplore, "D", "PCT bug depth d: d-1 priority change points")                 \
-  X(seed, UInt, 1, 0, UINT64_MAX, kExplore, "S", "seed; run i uses a generator seeded from (S, i)")      \
+  X(seed, UInt, 1, 0, UINT64_MAX, kExplore | kVerify, "S", "seed; run i uses a generator seeded from (S, i) (verify: for --estimate)")      \
   X(runs, UInt, 10000, 0, UINT64_MAX, kExplore, "N", "stop after N runs (0: no limit)")                  \
   X(seconds, Double, 0.0, 0, 1e9, kExplore, "T",                                                         \
     "stop after T seconds of wall-clock time, read between runs (0: no limit)")                          \
@@ -72,6 +72,9 @@ enum ToolBit : unsigned {
   X(max_schedules, UInt, 0, 0, UINT64_MAX, kVerify, "N",                                                 \
     "stop a level after N schedules (0: no limit); a cut level is reported as not verified")            \
   X(jobs, UInt, 1, 1, 256, kVerify, "J", "split each level's schedules over J processes")              \
+  X(estimate, UInt, 0, 0, UINT64_MAX, kVerify, "N",                                                      \
+    "do not search: estimate each level's number of schedules (K = 0..--preemptions) from N random "    \
+    "probes (Knuth's estimator), and the time it would take at the probes' rate")                       \
   X(out, String, "", 0, 0, kExplore | kMinimize | kVerify, "PREFIX",                                               \
     "write the reproducer to PREFIX.bin and PREFIX.txt (explore: 'finding', or 'finding-N' if an "       \
     "earlier run's files are there; minimize: FILE without .txt/.bin, plus '.min'; never FILE itself)")  \

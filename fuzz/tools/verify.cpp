@@ -246,6 +246,23 @@ int run(int argc, char** argv) {
 
   const Clock::time_point start = Clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
+  if (opts.estimate) {
+    // Sizing a search before running it (fuzz/dfs.h, estimateLevel).
+    for (uint32_t k = 0; k <= K; k++) {
+      const double t0 = elapsed();
+      const LevelEstimate e = estimateLevel(p, cfg, k, opts.estimate, opts.seed);
+      const double secs = elapsed() - t0;
+      const double rate = secs > 0 ? double(e.probes) / secs : 0.0;
+      printf("ESTIMATE K=%u schedules=%.4g stderr=%.2g probes=%" PRIu64 " decisions/run=%.0f runs/s=%.0f "
+             "cpu-hours=%.3g\n",
+             k, e.schedules, e.std_error, e.probes, e.mean_decisions, rate,
+             rate > 0 ? e.schedules / rate / 3600 : 0.0);
+      fflush(stdout);
+    }
+    printf("RESULT found=0 verified=0 preemptions=%u schedules=0 seconds=%s kind=none\n", K,
+           secondsText(elapsed()).c_str());
+    return 0;
+  }
   uint64_t total = 0;
   bool all_complete = true;
   std::string cut;
