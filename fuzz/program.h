@@ -29,10 +29,12 @@ enum class Op : uint8_t {
   kSignal,      // set flag arg
   kSleep,       // time.Sleep((arg+1) * 20us): park on a timer of the current P (Go 1.14 per-P timers)
   kNanosleep,   // syscall.Nanosleep: entersyscall; the thread blocks (arg+1) * 20us in the kernel; exitsyscall
+  kSyscallWait, // a read from a pipe that signal(arg) writes: entersyscall; the thread blocks in the kernel until flag arg is set (or every other live script goroutine waits too); exitsyscall
+  kGc,          // a GC-like ragged barrier: semacquire(worldsema); n := gomaxprocs; forEachP(fn); semrelease (world alphabet only)
   kCount
 };
-const char* opName(Op op);  // "lock", "unlock", "gosched", "go", "newm", "stw", "syscall", "exit", "spin", "gomaxprocs", "syscallblock", "wait", "signal", "sleep", "nanosleep"
-bool opHasArg(Op op);       // go, syscall, spin, gomaxprocs, syscallblock, wait, signal, sleep, nanosleep
+const char* opName(Op op);  // "lock", "unlock", "gosched", "go", "newm", "stw", "syscall", "exit", "spin", "gomaxprocs", "syscallblock", "wait", "signal", "sleep", "nanosleep", "syscallwait", "gc"
+bool opHasArg(Op op);       // go, syscall, spin, gomaxprocs, syscallblock, wait, signal, sleep, nanosleep, syscallwait
 
 struct Instr {
   Op op = Op::kSpin;
@@ -84,8 +86,12 @@ inline constexpr int kMaxChoices = 256;
 // Only the first 16 entries are reachable (an op byte has a 4-bit selector).
 struct Alphabet {
   std::vector<Op> ops;
-  static Alphabet all();           // every Op, in enum order
+  static Alphabet all();           // ops 0..14 (lock .. nanosleep), in enum order; unchanged since format v1
   static Alphabet lockosthread();  // lock, unlock, gosched, newm, stw, exit, spin
+  // The world target: the ops that reach beyond the scheduler (syscallwait,
+  // gc) plus the ones their bugs need; 15 entries, the 16th selector is kept
+  // for exec (docs/schedule-format.md, "Alphabets").
+  static Alphabet world();
   // Selector that encode writes for op (its first index), or -1 if op is unreachable.
   int indexOf(Op op) const;
 };

@@ -166,6 +166,12 @@ struct Config {
   // waits for a busy M (tests/delay_detectors_test.cpp: the work-conservation
   // detector must fire). Nothing outside the tests sets it.
   bool plant_no_wakep = false;
+  // Test variant, not a catalogue switch: startTheWorld as before the fix
+  // of golang/go#10618, releasing worldsema before startTheWorldWithSema.
+  // tests/foreachp_test.cpp runs it to show what docs/port-notes.md claims:
+  // in Go 1.14's structure no worldsema holder can see gomaxprocs change, so
+  // "forEachP: P did not run fn" stays unreachable. Nothing else sets it.
+  bool early_worldsema_release = false;
 #if GORT_PLANTED_DEFECTS
   // A planted sanitizer defect (test configuration SCHEDFUZZ_PLANTED_DEFECTS
   // only; tests/sanitizers_test.cpp): kPlantNone, kPlantRace (TSan must
@@ -330,6 +336,10 @@ struct P {
   std::vector<timer> timers;
   std::atomic<int64_t> timer0When{0};
   std::atomic<uint32_t> numTimers{0};
+  // forEachP (proc.go 1233-1312): 1 while this P owes the safe-point
+  // function; whoever CASes it 1 -> 0 runs the function for this P.
+  std::atomic<uint32_t> runSafePointFn{0};
+  uint32_t safePointRuns = 0;  // [oracle] times the safe-point function ran for this P
 };
 
 // schedt (runtime2.go): the global scheduler state.
@@ -370,6 +380,11 @@ struct schedt {
   // an M is blocked in netpoll. pollUntil: when that poll will return.
   std::atomic<int64_t> lastpoll{0};
   std::atomic<int64_t> pollUntil{0};
+  // forEachP's bookkeeping (runtime2.go: safePointFn, safePointWait,
+  // safePointNote), under lock.
+  void (*safePointFn)(Runtime*, P*) = nullptr;
+  int32_t safePointWait = 0;
+  note safePointNote;
 };
 
 // How often the windows of issue 13 item 1 were taken (tests, benchmarks):
@@ -448,6 +463,11 @@ class Runtime {
   void Syscall(const std::function<void()>& body);       // entersyscall; body; exitsyscall
   void SyscallBlock(const std::function<void()>& body);  // entersyscallblock; body; exitsyscall
   void Sleep(int64_t ns);                // time.Sleep (timeSleep): park on a timer of the current P
+  // The GC's ragged barrier as Go 1.14's GC runs it (mgc.go): holding
+  // worldsema, read gomaxprocs (gcStart's work.maxprocs, mgc.go 1303) and
+  // run forEachP (gcMarkDone 1448, gcMarkTermination 1746) with a function
+  // that only counts its runs (P.safePointRuns). Returns the gomaxprocs read.
+  int GC();
   // One step of user code: an async preemption point (PreemptPoint(user_step)).
   void UserStep();
   // A call in user code: a synchronous preemption point (function prologue).
@@ -603,6 +623,9 @@ class Runtime {
   static void gEntry(void* gp);
   void preemptall();
   bool preemptone(P* pp);
+  // forEachP and the safe-point function (proc.go 1233-1341).
+  void forEachP(void (*fn)(Runtime*, P*));
+  void runSafePointFn(int via);  // via: for the trace event (runtime/events.def)
 
   // locking to threads
   void dolockOSThread();
@@ -616,7 +639,7 @@ class Runtime {
   void stopTheWorldWithSema();
   void startTheWorldWithSema();
   void semacquireWorld();
-  void semreleaseWorld();
+  bool semreleaseWorld();  // true: handed to a waiter
 
   // syscalls
   void entersyscall();

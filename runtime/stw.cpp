@@ -47,7 +47,7 @@ void Runtime::semacquireWorld() {
   PreemptPoint(Site::releaseSudog_prologue);
 }
 
-void Runtime::semreleaseWorld() {
+bool Runtime::semreleaseWorld() {
   lock(&worldsemaLock_);
   G* gp = worldsemaHead_;
   if (gp != nullptr) {
@@ -56,10 +56,11 @@ void Runtime::semreleaseWorld() {
     gp->schedlink = nullptr;
     unlock(&worldsemaLock_);
     goready(gp);
-    return;
+    return true;
   }
   worldsema_++;
   unlock(&worldsemaLock_);
+  return false;
 }
 
 // stopTheWorld stops all P's from executing goroutines, interrupting all
@@ -78,6 +79,13 @@ void Runtime::stopTheWorld(const char* reason) {
 // startTheWorld undoes the effects of stopTheWorld.
 void Runtime::startTheWorld() {
   PreemptPoint(Site::startTheWorld_prologue);
+  if (cfg_.early_worldsema_release) {
+    // Before the fix of #10618 (see Config::early_worldsema_release).
+    event(Ev::worldsema_early_release, semreleaseWorld());
+    systemstack([this] { startTheWorldWithSema(); });
+    getm()->preemptoff = "";
+    return;
+  }
   systemstack([this] { startTheWorldWithSema(); });
   // worldsema must be held over startTheWorldWithSema to ensure gomaxprocs
   // cannot change while worldsema is held.
@@ -196,6 +204,24 @@ void Runtime::ReadMemStats() {
   startTheWorld();
 }
 
+// The GC's ragged barrier (see runtime.h). Go 1.14's GC holds worldsema
+// from gcStart (mgc.go 1272) to the end of gcMarkTermination (1791), and
+// runs forEachP under it while the world runs (gcMarkDone 1448,
+// gcMarkTermination 1746); work.maxprocs = gomaxprocs (1303) is read under
+// it too. The fn only counts (P.safePointRuns): the barrier's own
+// protocol is what is under test.
+int Runtime::GC() {
+  PreemptPoint(Site::GC_prologue);
+  semacquireWorld();
+  const int maxprocs = gomaxprocs_;
+  event(Ev::gc_maxprocs, maxprocs);
+  systemstack([this] {
+    forEachP([](Runtime*, P* p) { p->safePointRuns++; });
+  });
+  semreleaseWorld();
+  return maxprocs;
+}
+
 // GOMAXPROCS (debug.go) sets the maximum number of CPUs that can be
 // executing simultaneously and returns the previous setting. If n < 1, it
 // does not change the current setting.
@@ -231,6 +257,10 @@ void Runtime::entersyscall() {
   casgstatus(_g_, _Grunning, _Gsyscall);
   event(Ev::entersyscall, static_cast<int>(_g_->goid));
   if (sched_.sysmonwait.load() != 0) systemstack([this] { entersyscall_sysmon(); });
+  if (_g_m->p->runSafePointFn.load() != 0) {
+    // runSafePointFn may stack split if run on this stack (proc.go 2952-2956)
+    systemstack([this] { runSafePointFn(4); });
+  }
   P* pp = _g_m->p;
   _g_m->syscalltick = pp->syscalltick.load();
   pp->m = nullptr;

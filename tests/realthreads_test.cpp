@@ -13,6 +13,7 @@
 #include <functional>
 
 #include "runtime/run.h"
+#include "runtime/sanitizers.h"
 
 namespace {
 
@@ -108,6 +109,45 @@ void mixedLoad(Runtime& rt) {
   if (done.load() != kWorkers) {
     fprintf(stderr, "done=%d\n", done.load());
     rt.platform().exitProcess(4);
+  }
+}
+
+// The GC's ragged barrier (forEachP under worldsema) on real threads, against
+// GOMAXPROCS changes, stops of the world, syscalls (plain and blocking),
+// spinners and parking goroutines. Every P must run the safe-point function
+// once per barrier, or forEachP throws ("forEachP: not done", "forEachP: P
+// did not run fn"), which kills the child.
+void raggedBarrierLoad(Runtime& rt) {
+  rt.GOMAXPROCS(3);
+  Runtime::WaitGroup wg;
+  const int kWorkers = 6;
+  rt.wgAdd(wg, kWorkers);
+  for (int w = 0; w < kWorkers; w++) {
+    rt.Go([&rt, &wg, w] {
+      for (int i = 0; i < 20; i++) {
+        switch ((w + i) % 6) {
+          case 0: rt.GC(); break;
+          case 1: rt.GOMAXPROCS(1 + (w + i) % 4); break;
+          case 2: rt.Syscall([] {}); break;
+          case 3:
+            for (int k = 0; k < 50; k++) rt.UserStep();
+            break;
+          case 4: rt.SyscallBlock([] {}); break;
+          case 5: rt.Gosched(); break;
+        }
+      }
+      rt.wgDone(wg);
+    });
+  }
+  rt.wgWait(wg);
+}
+
+// 200 runs; 50 under TSan, where each forked run costs about a second of
+// start-up (200 would add four minutes of wall time to the tsan stage).
+TEST(RealThreads, RaggedBarrierFinishesOnTheFixedRuntime) {
+  const int runs = GORT_TSAN_ENABLED ? 50 : 200;
+  for (int i = 0; i < runs; i++) {
+    ASSERT_EQ(runInChild(raggedBarrierLoad, 0, /*stress=*/i % 2 == 1), 0) << "run " << i;
   }
 }
 

@@ -85,6 +85,9 @@ std::string goOp(const Instr& ins, int nscripts) {
     case Op::kSleep: return "time.Sleep(" + std::to_string((ins.arg + 1) * 20) + " * time.Microsecond)";
     case Op::kNanosleep:
       return "syscall.Nanosleep(&syscall.Timespec{Nsec: " + std::to_string((ins.arg + 1) * 20000) + "}, nil)";
+    case Op::kSyscallWait:
+      return "wait(" + a + ") // syscallwait(" + a + "): a pipe read in schedfuzz; exported as a spin-wait on the same flag";
+    case Op::kGc: return "runtime.GC() // gc: forEachP under worldsema";
     case Op::kCount: break;
   }
   return "";
