@@ -121,7 +121,8 @@ void Interp::runScript(int idx) {
         rt->Syscall([self, ns] { self->plat->futexsleep(&self->kernelSleep, 0, ns); });
         break;
       }
-      case Op::kCount: break;
+      case Op::kExec: rt->Exec(); break;  // fails: the process is not replaced
+      default: break;
     }
     plat->noteProgress();
   }

@@ -29,9 +29,11 @@ enum class Op : uint8_t {
   kSignal,      // set flag arg
   kSleep,       // time.Sleep((arg+1) * 20us): park on a timer of the current P (Go 1.14 per-P timers)
   kNanosleep,   // syscall.Nanosleep: entersyscall; the thread blocks (arg+1) * 20us in the kernel; exitsyscall
+  // 15 and 16 belong to branch `world` (syscallwait, gc); unnamed here until it is merged.
+  kExec = 17,   // syscall.Exec whose execve fails: execLock.lock (the writer), execve, execLock.unlock (proc.go 3341-3350)
   kCount
 };
-const char* opName(Op op);  // "lock", "unlock", "gosched", "go", "newm", "stw", "syscall", "exit", "spin", "gomaxprocs", "syscallblock", "wait", "signal", "sleep", "nanosleep"
+const char* opName(Op op);  // "lock", "unlock", "gosched", "go", "newm", "stw", "syscall", "exit", "spin", "gomaxprocs", "syscallblock", "wait", "signal", "sleep", "nanosleep", "exec" (17); "?" for an unnamed value
 bool opHasArg(Op op);       // go, syscall, spin, gomaxprocs, syscallblock, wait, signal, sleep, nanosleep
 
 struct Instr {
@@ -84,7 +86,7 @@ inline constexpr int kMaxChoices = 256;
 // Only the first 16 entries are reachable (an op byte has a 4-bit selector).
 struct Alphabet {
   std::vector<Op> ops;
-  static Alphabet all();           // every Op, in enum order
+  static Alphabet all();           // ops 0..14 (lock .. nanosleep), in enum order; unchanged since format v1
   static Alphabet lockosthread();  // lock, unlock, gosched, newm, stw, exit, spin
   // Selector that encode writes for op (its first index), or -1 if op is unreachable.
   int indexOf(Op op) const;

@@ -83,10 +83,24 @@ Bytes randomBytes(std::mt19937& rng, size_t max_len) {
 
 // ---- ops and alphabets ------------------------------------------------------
 
+TEST(Ops, UnnamedValuesAreNotOps) {
+  Program p;
+  p.scripts = {Script{{Instr{static_cast<Op>(15), 0}}}};
+  EXPECT_EQ(checkProgram(p), "g0 op 0: not an op");
+  Program q;
+  std::string err;
+  EXPECT_FALSE(parseText("g0: ?\n", "t.txt", q, err));
+  EXPECT_TRUE(parseText("g0: exec\n", "t.txt", q, err)) << err;
+  EXPECT_EQ(q.scripts.at(0).ops.at(0).op, Op::kExec);
+}
+
 TEST(Ops, NamesAndArgs) {
   const char* names[] = {"lock", "unlock", "gosched", "go",         "newm",        "stw",
-                         "syscall", "exit", "spin",  "gomaxprocs", "syscallblock", "wait", "signal", "sleep", "nanosleep"};
-  const bool args[] = {false, false, false, true, false, false, true, false, true, true, true, true, true, true, true};
+                         "syscall", "exit", "spin",  "gomaxprocs", "syscallblock", "wait", "signal", "sleep", "nanosleep",
+                         "?", "?",  // 15, 16: branch world's ops
+                         "exec"};
+  const bool args[] = {false, false, false, true, false, false, true, false, true, true, true, true, true, true, true,
+                       false, false, false};
   static_assert(std::size(names) == static_cast<size_t>(Op::kCount));
   static_assert(std::size(args) == static_cast<size_t>(Op::kCount));
   for (int i = 0; i < static_cast<int>(Op::kCount); i++) {
@@ -95,9 +109,10 @@ TEST(Ops, NamesAndArgs) {
   }
 }
 
-TEST(Alphabet, AllIsEveryOpInEnumOrder) {
+TEST(Alphabet, AllIsEveryFormatV1OpInEnumOrder) {
   const Alphabet a = Alphabet::all();
-  ASSERT_EQ(a.ops.size(), static_cast<size_t>(Op::kCount));
+  ASSERT_EQ(a.ops.size(), static_cast<size_t>(Op::kNanosleep) + 1);  // exec (17) is not in the sched alphabet
+  EXPECT_EQ(a.indexOf(Op::kExec), -1);
   for (size_t i = 0; i < a.ops.size(); i++) EXPECT_EQ(a.ops[i], static_cast<Op>(i));
 }
 
@@ -426,10 +441,10 @@ TEST(Text, ParseErrorsAreExact) {
   const ErrorCase cases[] = {
       {"g0: lock lck\n",
        "f.txt:1:10: expected an op (lock, unlock, gosched, go, newm, stw, syscall, exit, spin, gomaxprocs, "
-       "syscallblock, wait, signal, sleep, nanosleep), found 'lck'"},
+       "syscallblock, wait, signal, sleep, nanosleep, exec), found 'lck'"},
       {"g0: 3\n",
        "f.txt:1:5: expected an op (lock, unlock, gosched, go, newm, stw, syscall, exit, spin, gomaxprocs, "
-       "syscallblock, wait, signal, sleep, nanosleep), found '3'"},
+       "syscallblock, wait, signal, sleep, nanosleep, exec), found '3'"},
       {"gomaxprocs 2\ng0: spin(16)\n", "f.txt:2:10: expected argument 0..15, found '16'"},
       {"g0: spin(x)\n", "f.txt:1:10: expected argument 0..15, found 'x'"},
       {"g0: spin(3\n", "f.txt:1:11: expected ')', found end of line"},

@@ -85,7 +85,9 @@ std::string goOp(const Instr& ins, int nscripts) {
     case Op::kSleep: return "time.Sleep(" + std::to_string((ins.arg + 1) * 20) + " * time.Microsecond)";
     case Op::kNanosleep:
       return "syscall.Nanosleep(&syscall.Timespec{Nsec: " + std::to_string((ins.arg + 1) * 20000) + "}, nil)";
-    case Op::kCount: break;
+    case Op::kExec:
+      return "syscall.Exec(\"/nonexistent/schedfuzz-exec\", nil, nil) // exec: fails with ENOENT; execLock held for writing meanwhile";
+    default: break;
   }
   return "";
 }
