@@ -2,9 +2,9 @@
 # corpus/build_seeds.sh [--check] — encode the readable programs of corpus/ into the binary form.
 #
 #   corpus/<target>/<name>.txt          seed source (text form)   -> corpus/<target>/<name>
-#                                        (<target>: lockosthread_fuzzer, sched_fuzzer)
+#                                        (<target>: lockosthread_fuzzer, sched_fuzzer, world_fuzzer)
 #   corpus/regressions/<dir>/repro.txt  reproducer (text form)    -> corpus/regressions/<dir>/repro.bin
-#                                        (alphabet from expected.txt's "target: lockosthread|sched" line)
+#                                        (alphabet from expected.txt's "target: lockosthread|sched|world" line)
 #
 # Layout: a seed's binary is a top-level regular file without an extension, its
 # source sits beside it as <name>.txt. That is the layout every consumer of
@@ -34,11 +34,13 @@ python3 - <<'EOF'
 import os, re, sys
 
 OPS = ["lock", "unlock", "gosched", "go", "newm", "stw", "syscall", "exit", "spin",
-       "gomaxprocs", "syscallblock", "wait", "signal", "sleep", "nanosleep"]
-HAS_ARG = {"go", "syscall", "spin", "gomaxprocs", "syscallblock", "wait", "signal", "sleep", "nanosleep"}
+       "gomaxprocs", "syscallblock", "wait", "signal", "sleep", "nanosleep", "syscallwait", "gc"]
+HAS_ARG = {"go", "syscall", "spin", "gomaxprocs", "syscallblock", "wait", "signal", "sleep", "nanosleep", "syscallwait"}
 ALPHABETS = {
     "lockosthread": ["lock", "unlock", "gosched", "newm", "stw", "exit", "spin"],
-    "sched": OPS,
+    "sched": OPS[:15],
+    "world": ["lock", "unlock", "gosched", "go", "newm", "stw", "syscall", "exit", "spin",
+              "gomaxprocs", "wait", "signal", "nanosleep", "syscallwait", "gc"],
 }
 TOKEN = re.compile(r"\s*(?:([A-Za-z_][A-Za-z0-9_]*)|([0-9]+)|(->|[:()+]))")
 
@@ -137,7 +139,7 @@ def write(path, data):
         print(f"wrote {path} ({len(data)} bytes)")
 
 count = 0
-for target_dir, alphabet in (("lockosthread_fuzzer", "lockosthread"), ("sched_fuzzer", "sched")):
+for target_dir, alphabet in (("lockosthread_fuzzer", "lockosthread"), ("sched_fuzzer", "sched"), ("world_fuzzer", "world")):
     if not os.path.isdir(target_dir):
         continue
     for name in sorted(os.listdir(target_dir)):
@@ -151,8 +153,8 @@ for d in sorted(os.listdir("regressions")):
     if not os.path.exists(src):
         continue
     lines = open(exp).read().split("\n")
-    m = re.fullmatch(r"target: (lockosthread|sched)", lines[1] if len(lines) > 1 else "")
-    if not m: fail(exp, 2, "expected 'target: lockosthread|sched'")
+    m = re.fullmatch(r"target: (lockosthread|sched|world)", lines[1] if len(lines) > 1 else "")
+    if not m: fail(exp, 2, "expected 'target: lockosthread|sched|world'")
     write(os.path.join("regressions", d, "repro.bin"), encode(parse(src), m.group(1), src))
     count += 1
 print(f"build_seeds.sh: {count} programs encoded")
@@ -165,7 +167,7 @@ if [ "${1:-}" = "--check" ]; then
   # The --bugs line of --help lists every switch (it may wrap): "one of: issue38931 ... issue6070".
   bugs=$("$replay" --help | tr -s ' \n' '  ' | sed 's/.*; one of: \([a-z0-9 ]*\) .*/\1/')
   bad=0
-  for t in lockosthread_fuzzer sched_fuzzer; do
+  for t in lockosthread_fuzzer sched_fuzzer world_fuzzer; do
     for f in "$t"/*; do
       [ -f "$f" ] || continue
       case "$f" in *.txt) continue ;; esac

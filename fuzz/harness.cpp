@@ -46,6 +46,18 @@ struct Interp {
   std::atomic<int> waiting{0};  // live goroutines inside a wait op
   std::atomic<bool> flags[16] = {};
   std::atomic<uint32_t> kernelSleep{0};  // nanosleep's futex word (never woken: only time ends the wait)
+  // syscallwait's pipe: a generation word its readers sleep on in the kernel
+  // (no timeout), bumped and woken when a flag is set or the count of live or
+  // waiting goroutines changes, so each reader re-checks whether to give up.
+  // pipeReaders counts the sleepers: with none, nothing is woken, so programs
+  // without syscallwait make exactly the scheduling points they always made.
+  std::atomic<uint32_t> pipeGen{0};
+  std::atomic<int> pipeReaders{0};
+  void pipeKick() {
+    if (pipeReaders.load() == 0) return;
+    pipeGen.fetch_add(1);
+    plat->futexwakeup(&pipeGen, 1u << 30);
+  }
 
   void runScript(int idx);
   void spawn(int idx) {
@@ -94,6 +106,7 @@ void Interp::runScript(int idx) {
         // flags nobody sets finite. Without async preemption (the
         // asyncpreemptoff switch) nothing preempts the loop: it spins on.
         waiting++;
+        pipeKick();
         const uint32_t preempted = rt->preemptions();
         while (!flags[ins.arg] && waiting < live && rt->preemptions() == preempted) rt->UserStep();
         waiting--;
@@ -101,10 +114,39 @@ void Interp::runScript(int idx) {
       }
       case Op::kSignal:
         plat->syncPoint(gort::Site::user_shared);
-        flags[ins.arg].store(true, kRelaxed);
+        flags[ins.arg].store(true);
+        pipeKick();
         break;
+      case Op::kSyscallWait: {
+        // A blocking read of a pipe that signal(arg) writes (a network wait):
+        // the thread sleeps in the kernel, with no timeout, while its P sits
+        // in _Psyscall for sysmon (or a stop-the-world) to take. It gives up
+        // like wait does, once every other live goroutine waits too, so a
+        // program whose flag nobody sets still ends.
+        waiting++;
+        pipeKick();
+        Interp* self = this;
+        const int k = ins.arg;
+        rt->Syscall([self, k] {
+          for (;;) {
+            // Registered before the check: a kick after it bumps pipeGen, and
+            // futexsleep then returns at once (no lost wakeup).
+            self->pipeReaders.fetch_add(1);
+            const uint32_t gen = self->pipeGen.load();
+            if (self->flags[k].load() || self->waiting.load() >= self->live.load()) {
+              self->pipeReaders.fetch_sub(1);
+              break;
+            }
+            self->plat->futexsleep(&self->pipeGen, gen, -1);
+            self->pipeReaders.fetch_sub(1);
+          }
+        });
+        waiting--;
+        break;
+      }
       case Op::kExit:
         live.fetch_sub(1, kRelaxed);
+        pipeKick();
         rt->wgDone(wg);
         rt->Goexit();
         return;  // not reached
@@ -121,8 +163,9 @@ void Interp::runScript(int idx) {
         rt->Syscall([self, ns] { self->plat->futexsleep(&self->kernelSleep, 0, ns); });
         break;
       }
+      case Op::kGc: rt->GC(); break;
       case Op::kExec: rt->Exec(); break;  // fails: the process is not replaced
-      default: break;
+      case Op::kCount: break;
     }
     plat->noteProgress();
   }
@@ -131,6 +174,7 @@ void Interp::runScript(int idx) {
   // that locked its thread as its last op is preempted before it exits.
   rt->UserStep();
   live.fetch_sub(1, kRelaxed);
+  pipeKick();
   rt->wgDone(wg);
 }
 

@@ -667,7 +667,16 @@ void Runtime::handoffp(P* _p_) {
     unlock(&sched_.lock);
     return;
   }
-  // (case 5, safe-point functions: gort has no forEachP.)
+  // case 5 (proc.go 1920-1926): a safe-point function this P still owes.
+  if (_p_->runSafePointFn.load() != 0) {
+    uint32_t one = 1;
+    if (_p_->runSafePointFn.compare_exchange_strong(one, 0)) {
+      sched_.safePointFn(this, _p_);
+      sched_.safePointWait--;
+      event(Ev::safepoint_fn, _p_->id, sched_.safePointWait);
+      if (sched_.safePointWait == 0) notewakeup(&sched_.safePointNote);
+    }
+  }
   if (sched_.runqsize != 0) {
     unlock(&sched_.lock);
     event(Ev::handoffp, _p_->id, 6);
@@ -1221,6 +1230,7 @@ G* Runtime::schedule() {
       gcstopm();
       continue;
     }
+    if (pp->runSafePointFn.load() != 0) runSafePointFn();  // proc.go 2472-2474
     // This is a fancy way to say "is the local runq non-empty": spinning Ms
     // must have stopped spinning before they take local work.
     if (_g_m->spinning && (pp->runnext.load() != nullptr || pp->runqhead.load() != pp->runqtail.load())) {
@@ -1276,7 +1286,8 @@ G* Runtime::execute(G* gp, bool inheritTime) {
 
 // Finds a runnable goroutine to execute. Tries to steal from other P's, get
 // g from global queue, run timers. (netpoll, GC work and safe-point functions
-// are not modelled; the gcwaiting re-checks are kept in Go's places.)
+// are not modelled, except the safe-point function checks of proc.go 2088
+// and 2236; the gcwaiting re-checks are kept in Go's places.)
 G* Runtime::findrunnable(bool* inheritTime) {
   M* _g_m = getm();
   for (;;) {  // top:
@@ -1286,6 +1297,7 @@ G* Runtime::findrunnable(bool* inheritTime) {
       gcstopm();
       continue;
     }
+    if (_p_->runSafePointFn.load() != 0) runSafePointFn();  // proc.go 2088-2090
     int64_t pollUntil = 0;
     bool ran = false;
     int64_t now = checkTimers(_p_, 0, &pollUntil, &ran);
@@ -1368,7 +1380,7 @@ G* Runtime::findrunnable(bool* inheritTime) {
 
     // return P and block
     lock(&sched_.lock);
-    if (sched_.gcwaiting.load() != 0) {
+    if (sched_.gcwaiting.load() != 0 || _p_->runSafePointFn.load() != 0) {  // proc.go 2236
       unlock(&sched_.lock);
       continue;
     }
@@ -1745,6 +1757,106 @@ bool Runtime::preemptone(P* _p_) {
   // recycled at any moment. The event names the P.)
   event(Ev::preempt_requested, _p_->id);
   return true;
+}
+
+// forEachP calls fn(p) for every P p when p reaches a GC safe point. If a P
+// is currently executing code, this will bring the P to a GC safe point and
+// execute fn on that P. If the P is not executing code (it is idle or in a
+// syscall), this will call fn(p) directly while preventing the P from
+// exiting its state. This does not ensure that fn will run on every CPU
+// executing Go code, but it acts as a global memory barrier. GC uses this as
+// a "ragged barrier." The caller must hold worldsema. (proc.go 1233-1312;
+// go:systemstack.)
+void Runtime::forEachP(void (*fn)(Runtime*, P*)) {
+  M* mp = acquirem();
+  P* _p_ = getm()->p;
+
+  lock(&sched_.lock);
+  if (sched_.safePointWait != 0) throw_("forEachP: sched.safePointWait != 0");
+  sched_.safePointWait = gomaxprocs_ - 1;
+  sched_.safePointFn = fn;
+
+  // Ask all Ps to run the safe point function.
+  for (P* p : allp_) {
+    if (p != _p_) p->runSafePointFn.store(1);
+  }
+  preemptall();
+  event(Ev::foreachp, sched_.safePointWait);
+
+  // Any P entering _Pidle or _Psyscall from now on will observe
+  // p.runSafePointFn == 1 and will call runSafePointFn when changing its
+  // status to _Pidle/_Psyscall.
+
+  // Run safe point function for all idle Ps. sched.pidle will not change
+  // because we hold sched.lock.
+  for (P* p = sched_.pidle; p != nullptr; p = p->link) {
+    uint32_t one = 1;
+    if (p->runSafePointFn.compare_exchange_strong(one, 0)) {
+      fn(this, p);
+      sched_.safePointWait--;
+      event(Ev::safepoint_fn, p->id, sched_.safePointWait);
+    }
+  }
+
+  bool wait = sched_.safePointWait > 0;
+  unlock(&sched_.lock);
+
+  // Run fn for the current P.
+  fn(this, _p_);
+  event(Ev::safepoint_fn, _p_->id, -1);
+
+  // Force Ps currently in _Psyscall into _Pidle and hand them off to induce
+  // safe point function execution.
+  for (P* p : allp_) {
+    uint32_t s = p->status.load();
+    SyncPoint(Site::safepoint_syscall_cas);
+    if (s == _Psyscall && p->runSafePointFn.load() == 1 && p->status.compare_exchange_strong(s, _Pidle)) {
+      p->syscalltick++;
+      handoffp(p);
+    }
+  }
+
+  // Wait for remaining Ps to run fn.
+  if (wait) {
+    for (;;) {
+      // Wait for 100us, then try to re-preempt in case of any races.
+      if (notetsleep(&sched_.safePointNote, 100 * 1000)) {
+        noteclear(&sched_.safePointNote);
+        break;
+      }
+      preemptall();
+    }
+  }
+  if (sched_.safePointWait != 0) throw_("forEachP: not done");
+  for (P* p : allp_) {
+    if (p->runSafePointFn.load() != 0) throw_("forEachP: P did not run fn");
+  }
+
+  lock(&sched_.lock);
+  sched_.safePointFn = nullptr;
+  unlock(&sched_.lock);
+  event(Ev::foreachp_done);
+  releasem(mp);
+}
+
+// runSafePointFn runs the safe point function, if any, for this P. It must
+// be checked on any transition in to _Pidle or _Psyscall to avoid a race
+// where forEachP sees that the P is running just before the P goes into
+// _Pidle/_Psyscall and neither forEachP nor the P run the safe-point
+// function. (proc.go 1314-1341.)
+void Runtime::runSafePointFn() {
+  P* p = getm()->p;
+  // Resolve the race between forEachP running the safe-point function on
+  // this P's behalf and this P running the safe-point function directly.
+  SyncPoint(Site::safepoint_fn_cas);
+  uint32_t one = 1;
+  if (!p->runSafePointFn.compare_exchange_strong(one, 0)) return;
+  sched_.safePointFn(this, p);
+  lock(&sched_.lock);
+  sched_.safePointWait--;
+  event(Ev::safepoint_fn, p->id, sched_.safePointWait);
+  if (sched_.safePointWait == 0) notewakeup(&sched_.safePointNote);
+  unlock(&sched_.lock);
 }
 
 // PreemptPoint: the prologue's stack check plus newstack's preemption logic

@@ -341,6 +341,10 @@ struct P {
   std::vector<timer> timers;
   std::atomic<int64_t> timer0When{0};
   std::atomic<uint32_t> numTimers{0};
+  // forEachP (proc.go 1233-1312): 1 while this P owes the safe-point
+  // function; whoever CASes it 1 -> 0 runs the function for this P.
+  std::atomic<uint32_t> runSafePointFn{0};
+  uint32_t safePointRuns = 0;  // [oracle] times the safe-point function ran for this P
 };
 
 // schedt (runtime2.go): the global scheduler state.
@@ -381,6 +385,11 @@ struct schedt {
   // an M is blocked in netpoll. pollUntil: when that poll will return.
   std::atomic<int64_t> lastpoll{0};
   std::atomic<int64_t> pollUntil{0};
+  // forEachP's bookkeeping (runtime2.go: safePointFn, safePointWait,
+  // safePointNote), under lock.
+  void (*safePointFn)(Runtime*, P*) = nullptr;
+  int32_t safePointWait = 0;
+  note safePointNote;
 };
 
 // How often the windows of issue 13 item 1 were taken (tests, benchmarks):
@@ -473,6 +482,11 @@ class Runtime {
   // runtime_AfterExec (execLock.unlock). The process is never replaced.
   void Exec();
   void Sleep(int64_t ns);                // time.Sleep (timeSleep): park on a timer of the current P
+  // The GC's ragged barrier as Go 1.14's GC runs it (mgc.go): holding
+  // worldsema, read gomaxprocs (gcStart's work.maxprocs, mgc.go 1303) and
+  // run forEachP (gcMarkDone 1448, gcMarkTermination 1746) with a function
+  // that only counts its runs (P.safePointRuns). Returns the gomaxprocs read.
+  int GC();
   // One step of user code: an async preemption point (PreemptPoint(user_step)).
   void UserStep();
   // A call in user code: a synchronous preemption point (function prologue).
@@ -631,6 +645,9 @@ class Runtime {
   static void gEntry(void* gp);
   void preemptall();
   bool preemptone(P* pp);
+  // forEachP and the safe-point function (proc.go 1233-1341).
+  void forEachP(void (*fn)(Runtime*, P*));
+  void runSafePointFn();
 
   // locking to threads
   void dolockOSThread();

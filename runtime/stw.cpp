@@ -196,6 +196,23 @@ void Runtime::ReadMemStats() {
   startTheWorld();
 }
 
+// The GC's ragged barrier (see runtime.h). Go 1.14's GC holds worldsema
+// from gcStart (mgc.go 1272) to the end of gcMarkTermination (1791), and
+// runs forEachP under it while the world runs (gcMarkDone 1448,
+// gcMarkTermination 1746); work.maxprocs = gomaxprocs (1303) is read under
+// it too. The fn only counts (P.safePointRuns): the barrier's own
+// protocol is what is under test.
+int Runtime::GC() {
+  PreemptPoint(Site::GC_prologue);
+  semacquireWorld();
+  const int maxprocs = gomaxprocs_;
+  systemstack([this] {
+    forEachP([](Runtime*, P* p) { p->safePointRuns++; });
+  });
+  semreleaseWorld();
+  return maxprocs;
+}
+
 // GOMAXPROCS (debug.go) sets the maximum number of CPUs that can be
 // executing simultaneously and returns the previous setting. If n < 1, it
 // does not change the current setting.
@@ -231,6 +248,10 @@ void Runtime::entersyscall() {
   casgstatus(_g_, _Grunning, _Gsyscall);
   event(Ev::entersyscall, static_cast<int>(_g_->goid));
   if (sched_.sysmonwait.load() != 0) systemstack([this] { entersyscall_sysmon(); });
+  if (_g_m->p->runSafePointFn.load() != 0) {
+    // runSafePointFn may stack split if run on this stack (proc.go 2952-2956)
+    systemstack([this] { runSafePointFn(); });
+  }
   P* pp = _g_m->p;
   _g_m->syscalltick = pp->syscalltick.load();
   pp->m = nullptr;

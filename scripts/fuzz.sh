@@ -23,7 +23,7 @@ usage() {
 usage: scripts/fuzz.sh [SECONDS] [TARGET] [libFuzzer flags...]
        scripts/fuzz.sh --help
 
-Builds TARGET (default lockosthread_fuzzer; or sched_fuzzer) with libFuzzer (the
+Builds TARGET (default lockosthread_fuzzer; or sched_fuzzer, world_fuzzer) with libFuzzer (the
 "fuzz" CMake preset, build/fuzz/) and fuzzes it for SECONDS (default 60) with the
 target's fuzz/targets/TARGET.options and dictionary. Extra arguments go to libFuzzer
 as they are (e.g. -jobs=2, -seed=1).

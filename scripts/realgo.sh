@@ -45,7 +45,7 @@ for a silent bug's finding; crash: any other failing exit)
                   also issue20676, issue20395, issue28979)
   --timeout S     seconds before a run counts as a hang (default 2)
   --jobs J        runs at a time (default 4: a hung run is idle)
-  --target T      target of a binary FINDING (lockosthread or sched)
+  --target T      target of a binary FINDING (lockosthread, sched or world)
   --out DIR       work directory (default build/realgo/<finding name>)
   --knob KNOB     run with this GOSCHEDFUZZ instead of the exported one (e.g. an ablation)
   --skip-control  do not run the fixed runtime

@@ -183,7 +183,7 @@ TEST_F(CliTest, OneReaderOfOptionsFiles) {
   EXPECT_EQ(bad.status, 2);
   EXPECT_TRUE(contains(bad.err, "bad.options: does not parse as an .options file")) << bad.err;
   // The targets' own files parse, and give what scripts/fuzz.sh passes.
-  for (const char* t : {"lockosthread_fuzzer", "sched_fuzzer"}) {
+  for (const char* t : {"lockosthread_fuzzer", "sched_fuzzer", "world_fuzzer"}) {
     Result r = run({"/usr/bin/env", "python3", py, kSrc + "/fuzz/targets/" + t + ".options"});
     EXPECT_EQ(r.status, 0) << t << ": " << r.err;
     EXPECT_TRUE(contains(r.out, "-max_len=")) << r.out;

@@ -1,6 +1,6 @@
 // tests/corpus_test.cpp — the seed corpora: readable, finding-free on the fixed runtime, deterministic in any order.
 //
-// corpus/<target>/ (lockosthread_fuzzer, sched_fuzzer) holds a target's seeds:
+// corpus/<target>/ (lockosthread_fuzzer, sched_fuzzer, world_fuzzer) holds a target's seeds:
 // each top-level regular file without an extension is a binary input, decoded
 // with that target's alphabet, and <name>.txt beside it is its readable source
 // (corpus/build_seeds.sh writes the binary from it). That is the set
@@ -48,6 +48,7 @@ const std::vector<TargetCorpus>& targetCorpora() {
   static const std::vector<TargetCorpus> t = {
       {"lockosthread_fuzzer", schedfuzz::Alphabet::lockosthread()},
       {"sched_fuzzer", schedfuzz::Alphabet::all()},
+      {"world_fuzzer", schedfuzz::Alphabet::world()},
   };
   return t;
 }

@@ -5,7 +5,7 @@
 //   repro.txt     the program in the text form, '#' comments first (what it is, how it was found)
 //   repro.bin     the same program in the binary form (corpus/build_seeds.sh writes it)
 //   expected.txt  line 1: the finding kind, as the tools print it ("hang: stall",
-//                 "invariant: ...", or "throw: <message>"); line 2: "target: lockosthread|sched",
+//                 "invariant: ...", or "throw: <message>"); line 2: "target: lockosthread|sched|world",
 //                 the alphabet repro.bin is decoded with
 //
 // and the directory name up to its first '-' names the gort::Bug switch it
@@ -69,11 +69,18 @@ schedfuzz::Outcome run(const schedfuzz::Program& p, uint32_t bugs) {
   return schedfuzz::runProgram(p, chooser, cfg);
 }
 
+// The alphabet of an expected.txt target name.
+schedfuzz::Alphabet alphabetOf(const std::string& target) {
+  if (target == "sched") return schedfuzz::Alphabet::all();
+  if (target == "world") return schedfuzz::Alphabet::world();
+  return schedfuzz::Alphabet::lockosthread();
+}
+
 // What a regression directory holds, loaded and checked for form.
 struct Regression {
   std::string name;
   std::string kind;    // expected.txt line 1
-  std::string target;  // expected.txt line 2: "lockosthread" or "sched"
+  std::string target;  // expected.txt line 2: "lockosthread", "sched" or "world"
   uint32_t bugs = 0;
   schedfuzz::Program from_bin, from_text;
   std::vector<uint8_t> bin;
@@ -96,16 +103,16 @@ bool load(const std::string& name, Regression& r) {
     lines.push_back(expected.substr(pos, nl - pos));
     pos = nl + 1;
   }
-  if (lines.size() != 2 || lines[0].empty() || (lines[1] != "target: lockosthread" && lines[1] != "target: sched")) {
+  const std::string target = lines.size() == 2 ? lines[1].substr(0, 8) == "target: " ? lines[1].substr(8) : "" : "";
+  if (lines.size() != 2 || lines[0].empty() || (target != "lockosthread" && target != "sched" && target != "world")) {
     ADD_FAILURE() << dir / "expected.txt"
-                  << ": expected two lines, the finding kind and \"target: lockosthread|sched\", found:\n"
+                  << ": expected two lines, the finding kind and \"target: lockosthread|sched|world\", found:\n"
                   << expected;
     return false;
   }
   r.kind = lines[0];
   r.target = lines[1].substr(std::string("target: ").size());
-  const schedfuzz::Alphabet alphabet =
-      r.target == "sched" ? schedfuzz::Alphabet::all() : schedfuzz::Alphabet::lockosthread();
+  const schedfuzz::Alphabet alphabet = alphabetOf(r.target);
 
   const std::string bug = name.substr(0, name.find('-'));
   std::string err;
@@ -133,8 +140,7 @@ class RegressionTest : public testing::TestWithParam<std::string> {};
 TEST_P(RegressionTest, FindsItsBugOnlyWithTheSwitchAndDeterministically) {
   Regression r;
   ASSERT_TRUE(load(GetParam(), r));
-  const schedfuzz::Alphabet alphabet =
-      r.target == "sched" ? schedfuzz::Alphabet::all() : schedfuzz::Alphabet::lockosthread();
+  const schedfuzz::Alphabet alphabet = alphabetOf(r.target);
 
   // 1. Both forms, the same program.
   ASSERT_TRUE(r.from_bin == r.from_text) << "repro.bin (target " << r.target << ") decodes to\n"

@@ -151,11 +151,11 @@ const char* const kInputRule =
     "\"# schedfuzz program v1\"; docs/schedule-format.md, \"Text form\"); errors name\n"
     "FILE:line:col. Any other\n"
     "FILE is the binary form, whose op bytes are read through a target's alphabet:\n"
-    "--target=T, or else the target its path names (a directory lockosthread_fuzzer/\n"
-    "or sched_fuzzer/, or corpus/<target>...); otherwise it is an error (\"binary\n"
+    "--target=T, or else the target its path names (a directory lockosthread_fuzzer/,\n"
+    "sched_fuzzer/ or world_fuzzer/, or corpus/<target>...); otherwise it is an error (\"binary\n"
     "input needs --target\"). A text program runs the same under any target; the\n"
     "target only decides the alphabet of a .bin written from it: --target, else the\n"
-    "path's, else the narrowest alphabet holding all its ops (lockosthread, then sched).\n";
+    "path's, else the first alphabet holding all its ops (lockosthread, sched, world).\n";
 
 bool parseFlags(const ToolInfo& tool, int argc, char** argv, Options& opts, std::string& error) {
   std::vector<FlagSlot> sl = slots(opts);
@@ -273,6 +273,7 @@ const std::vector<Target>& targets() {
   static const std::vector<Target> t = {
       {"lockosthread", "lockosthread_fuzzer", Alphabet::lockosthread()},
       {"sched", "sched_fuzzer", Alphabet::all()},
+      {"world", "world_fuzzer", Alphabet::world()},
   };
   return t;
 }
@@ -313,7 +314,7 @@ bool targetFromFlag(const Options& opts, const Target*& target, std::string& err
   if (!opts.target_set) return true;
   target = findTarget(opts.target);
   if (target == nullptr) {
-    error = "--target=" + opts.target + ": expected lockosthread, sched, lockosthread_fuzzer or sched_fuzzer";
+    error = "--target=" + opts.target + ": expected lockosthread, sched, world, lockosthread_fuzzer, sched_fuzzer or world_fuzzer";
     return false;
   }
   return true;
@@ -369,7 +370,7 @@ bool loadInput(const std::string& path, const Target* flag_target, Input& in, st
     char found[32];
     if (bytes.empty()) snprintf(found, sizeof found, "end of file");
     else snprintf(found, sizeof found, "byte 0x%02x", static_cast<unsigned char>(bytes[0]));
-    error = path + ": byte 0: binary input needs --target=lockosthread|sched (expected \"" + kHeader +
+    error = path + ": byte 0: binary input needs --target=lockosthread|sched|world (expected \"" + kHeader +
             "\" for the text form, found " + found + ")";
     // A text program without its header line is a common slip.
     if (bytes.compare(0, 10, "gomaxprocs") == 0 || bytes.compare(0, 3, "g0:") == 0 ||

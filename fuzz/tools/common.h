@@ -37,8 +37,8 @@ enum ToolBit : unsigned {
 #define SCHEDFUZZ_TOOL_FLAGS(X)                                                                          \
   X(help, Bool, false, 0, 0, kAllTools, "", "print this help and exit")                                  \
   X(target, String, "", 0, 0, kAllTools, "T",                                                            \
-    "fuzz target whose op alphabet binary inputs use: lockosthread or sched "                            \
-    "(also lockosthread_fuzzer, sched_fuzzer); see 'inputs' below")                                      \
+    "fuzz target whose op alphabet binary inputs use: lockosthread, sched or world "                    \
+    "(also lockosthread_fuzzer, sched_fuzzer, world_fuzzer); see 'inputs' below")                                      \
   X(bugs, String, "", 0, 0, kAllTools, "LIST",                                                           \
     "comma-separated bug switches to re-introduce (replaces SCHEDFUZZ_BUGS; --bugs= for none)")          \
   X(strict, Bool, false, 0, 0, kAllTools, "",                                                            \
@@ -127,10 +127,10 @@ struct Target {
   Alphabet alphabet;
 };
 const std::vector<Target>& targets();  // narrowest alphabet first
-// "lockosthread", "lockosthread_fuzzer", "sched" or "sched_fuzzer"; nullptr otherwise.
+// "lockosthread", "sched", "world", or one of those with "_fuzzer"; nullptr otherwise.
 const Target* findTarget(const std::string& name);
-// The target a path names: a directory component "lockosthread_fuzzer" or
-// "sched_fuzzer", or "corpus/<name>..." (checked on the absolute path);
+// The target a path names: a directory component "lockosthread_fuzzer",
+// "sched_fuzzer" or "world_fuzzer", or "corpus/<name>..." (checked on the absolute path);
 // nullptr if none.
 const Target* targetFromPath(const std::string& path);
 

@@ -85,9 +85,12 @@ std::string goOp(const Instr& ins, int nscripts) {
     case Op::kSleep: return "time.Sleep(" + std::to_string((ins.arg + 1) * 20) + " * time.Microsecond)";
     case Op::kNanosleep:
       return "syscall.Nanosleep(&syscall.Timespec{Nsec: " + std::to_string((ins.arg + 1) * 20000) + "}, nil)";
+    case Op::kSyscallWait:
+      return "wait(" + a + ") // syscallwait(" + a + "): a pipe read in schedfuzz; exported as a spin-wait on the same flag";
+    case Op::kGc: return "runtime.GC() // gc: forEachP under worldsema";
     case Op::kExec:
       return "syscall.Exec(\"/nonexistent/schedfuzz-exec\", nil, nil) // exec: fails with ENOENT; execLock held for writing meanwhile";
-    default: break;
+    case Op::kCount: break;
   }
   return "";
 }
