@@ -11,9 +11,12 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 
+#include "fuzz/cause.h"
 #include "fuzz/choosers.h"
+#include "fuzz/signature.h"
 #include "fuzz/sim/executor.h"
 #include "fuzz/trace.h"
 #include "runtime/runtime.h"
@@ -147,6 +150,73 @@ TEST(Exec, PreemptionsEverywhereNeedBothSwitchesToHang) {
     SimRun r = runSim(ch, 1, bugs, lockThenExec);
     EXPECT_EQ(r.result.verdict, Verdict::kOk) << "bugs " << bugs << ": " << r.result.kind << ": " << r.result.message
                                               << "\n" << r.flat;
+  }
+}
+
+// The cause of the hang names the writer and the descheduled reader, with
+// sysmon (a stall: sysmon's timed sleeps go on) and without (a deadlock).
+struct LiveRun {
+  PreemptAtSite chooser{gort::Site::newosproc_prologue};
+  std::unique_ptr<SimPlatform> sim;
+  std::unique_ptr<Runtime> rt;
+  RunResult result;
+  std::vector<TraceEvent> trace;
+  std::vector<int> mids;
+
+  LiveRun(uint32_t bugs, bool sysmon) {
+    SimOptions so;
+    so.step_ns = 1000;
+    sim = std::make_unique<SimPlatform>(chooser, so);
+    gort::Config cfg;
+    cfg.gomaxprocs = 1;
+    cfg.bugs = bugs;
+    cfg.sysmon = sysmon;
+    rt = std::make_unique<Runtime>(*sim, cfg);
+    sim->setDumper([this] { return rt->dump(); });
+    sim->setAddrNamer([this](const void* a) { return rt->describeAddr(a); });
+    rt->setMain([this] { lockThenExec(*rt); });
+    result = sim->run(&Runtime::m0Entry, rt.get());
+    trace = sim->takeTrace();
+    mids = sim->mids();
+  }
+  Cause explain() const {
+    CauseInput ci;
+    ci.rt = rt.get();
+    ci.result = &result;
+    ci.trace = &trace;
+    ci.mids = &mids;
+    return explainFinding(ci);
+  }
+};
+
+TEST(ExecCause, StallNamesTheWriterAndTheDescheduledReader) {
+  LiveRun r(kBug20903 | kBug38931, /*sysmon=*/true);
+  ASSERT_EQ(r.result.verdict, Verdict::kStall) << r.result.kind;
+  const Cause c = r.explain();
+  EXPECT_EQ(signatureOf(c), "stall/execLock/reader-descheduled") << c.text;
+  EXPECT_TRUE(knownSignature(signatureOf(c)));
+  EXPECT_NE(c.text.find("execLock.lock: writer M0 (G2, syscall.Exec) sleeps on m0.park holding P0, waiting for 1 "
+                        "reader(s); the read lock is held by G3 (_Grunnable, preempted in newosproc), which lost "
+                        "its P inside newm1"),
+            std::string::npos)
+      << c.text;
+}
+
+TEST(ExecCause, WithoutSysmonTheSameHangIsADeadlockWithTheSameCulprit) {
+  LiveRun r(kBug20903 | kBug38931, /*sysmon=*/false);
+  ASSERT_EQ(r.result.verdict, Verdict::kDeadlock) << r.result.kind;
+  const Cause c = r.explain();
+  EXPECT_EQ(signatureOf(c), "deadlock/execLock/reader-descheduled") << c.text;
+  EXPECT_TRUE(knownSignature(signatureOf(c)));
+}
+
+TEST(ExecCause, SilentOnTheFixedRuntimeAndWithOneSwitch) {
+  for (uint32_t bugs : {0u, kBug20903, kBug38931}) {
+    for (bool sysmon : {true, false}) {
+      LiveRun r(bugs, sysmon);
+      EXPECT_EQ(r.result.verdict, Verdict::kOk) << bugs << " " << sysmon << ": " << r.result.kind;
+      EXPECT_EQ(signatureOf(r.explain()), "");
+    }
   }
 }
 
