@@ -57,6 +57,7 @@ const std::map<std::string, std::string> kCulprit = {
     {"issue38931-libfuzzer", "P-in-transit"},
     {"issue38931-stw", "P-in-transit"},
     {"issue20903", "execLock/reader-descheduled"},
+    {"issue20903-libfuzzer", "execLock/reader-descheduled"},
     {"issue40368", "checkdead-runnable-g/P-borrowed-for-uncounted-newm"},
     {"issue6070", "checkdead-runnable-g/P-in-transit-on-system-M"},
 };
