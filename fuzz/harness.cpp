@@ -239,6 +239,7 @@ Outcome runProgram(const Program& p, Chooser& chooser, const RunConfig& cfg) {
   rc.bugs = cfg.bugs;
   rc.gomaxprocs = p.gomaxprocs;
   rc.plant_no_wakep = cfg.plant_no_wakep;
+  rc.early_worldsema_release = cfg.early_worldsema_release;
   gort::Runtime rt(sim, rc);
   Detectors det(rt, cfg.detectors);
   if (cfg.on_runtime) cfg.on_runtime(rt);

@@ -32,6 +32,7 @@ struct RunConfig {
   // Strict mode also runs the delay detectors (fuzz/delay_detectors.h) with these bounds.
   DelayOptions delay;
   bool plant_no_wakep = false;  // tests only: gort::Config::plant_no_wakep
+  bool early_worldsema_release = false;  // tests only: gort::Config::early_worldsema_release
 };
 
 struct Outcome {

@@ -673,7 +673,7 @@ void Runtime::handoffp(P* _p_) {
     if (_p_->runSafePointFn.compare_exchange_strong(one, 0)) {
       sched_.safePointFn(this, _p_);
       sched_.safePointWait--;
-      event(Ev::safepoint_fn, _p_->id, sched_.safePointWait);
+      event(Ev::safepoint_fn, _p_->id, 2, sched_.safePointWait);
       if (sched_.safePointWait == 0) notewakeup(&sched_.safePointNote);
     }
   }
@@ -1230,7 +1230,7 @@ G* Runtime::schedule() {
       gcstopm();
       continue;
     }
-    if (pp->runSafePointFn.load() != 0) runSafePointFn();  // proc.go 2472-2474
+    if (pp->runSafePointFn.load() != 0) runSafePointFn(3);  // proc.go 2472-2474
     // This is a fancy way to say "is the local runq non-empty": spinning Ms
     // must have stopped spinning before they take local work.
     if (_g_m->spinning && (pp->runnext.load() != nullptr || pp->runqhead.load() != pp->runqtail.load())) {
@@ -1297,7 +1297,7 @@ G* Runtime::findrunnable(bool* inheritTime) {
       gcstopm();
       continue;
     }
-    if (_p_->runSafePointFn.load() != 0) runSafePointFn();  // proc.go 2088-2090
+    if (_p_->runSafePointFn.load() != 0) runSafePointFn(3);  // proc.go 2088-2090
     int64_t pollUntil = 0;
     bool ran = false;
     int64_t now = checkTimers(_p_, 0, &pollUntil, &ran);
@@ -1794,7 +1794,7 @@ void Runtime::forEachP(void (*fn)(Runtime*, P*)) {
     if (p->runSafePointFn.compare_exchange_strong(one, 0)) {
       fn(this, p);
       sched_.safePointWait--;
-      event(Ev::safepoint_fn, p->id, sched_.safePointWait);
+      event(Ev::safepoint_fn, p->id, 0, sched_.safePointWait);
     }
   }
 
@@ -1803,7 +1803,7 @@ void Runtime::forEachP(void (*fn)(Runtime*, P*)) {
 
   // Run fn for the current P.
   fn(this, _p_);
-  event(Ev::safepoint_fn, _p_->id, -1);
+  event(Ev::safepoint_fn, _p_->id, 1, -1);  // (safePointWait is read only under sched.lock)
 
   // Force Ps currently in _Psyscall into _Pidle and hand them off to induce
   // safe point function execution.
@@ -1844,7 +1844,7 @@ void Runtime::forEachP(void (*fn)(Runtime*, P*)) {
 // where forEachP sees that the P is running just before the P goes into
 // _Pidle/_Psyscall and neither forEachP nor the P run the safe-point
 // function. (proc.go 1314-1341.)
-void Runtime::runSafePointFn() {
+void Runtime::runSafePointFn(int via) {
   P* p = getm()->p;
   // Resolve the race between forEachP running the safe-point function on
   // this P's behalf and this P running the safe-point function directly.
@@ -1854,7 +1854,7 @@ void Runtime::runSafePointFn() {
   sched_.safePointFn(this, p);
   lock(&sched_.lock);
   sched_.safePointWait--;
-  event(Ev::safepoint_fn, p->id, sched_.safePointWait);
+  event(Ev::safepoint_fn, p->id, via, sched_.safePointWait);
   if (sched_.safePointWait == 0) notewakeup(&sched_.safePointNote);
   unlock(&sched_.lock);
 }

@@ -177,6 +177,12 @@ struct Config {
   // waits for a busy M (tests/delay_detectors_test.cpp: the work-conservation
   // detector must fire). Nothing outside the tests sets it.
   bool plant_no_wakep = false;
+  // Test variant, not a catalogue switch: startTheWorld as before the fix
+  // of golang/go#10618, releasing worldsema before startTheWorldWithSema.
+  // tests/foreachp_test.cpp runs it to show what docs/port-notes.md claims:
+  // in Go 1.14's structure no worldsema holder can see gomaxprocs change, so
+  // "forEachP: P did not run fn" stays unreachable. Nothing else sets it.
+  bool early_worldsema_release = false;
 #if GORT_PLANTED_DEFECTS
   // A planted sanitizer defect (test configuration SCHEDFUZZ_PLANTED_DEFECTS
   // only; tests/sanitizers_test.cpp): kPlantNone, kPlantRace (TSan must
@@ -647,7 +653,7 @@ class Runtime {
   bool preemptone(P* pp);
   // forEachP and the safe-point function (proc.go 1233-1341).
   void forEachP(void (*fn)(Runtime*, P*));
-  void runSafePointFn();
+  void runSafePointFn(int via);  // via: for the trace event (runtime/events.def)
 
   // locking to threads
   void dolockOSThread();
@@ -661,7 +667,7 @@ class Runtime {
   void stopTheWorldWithSema();
   void startTheWorldWithSema();
   void semacquireWorld();
-  void semreleaseWorld();
+  bool semreleaseWorld();  // true: handed to a waiter
 
   // syscalls
   void entersyscall();

@@ -47,7 +47,7 @@ void Runtime::semacquireWorld() {
   PreemptPoint(Site::releaseSudog_prologue);
 }
 
-void Runtime::semreleaseWorld() {
+bool Runtime::semreleaseWorld() {
   lock(&worldsemaLock_);
   G* gp = worldsemaHead_;
   if (gp != nullptr) {
@@ -56,10 +56,11 @@ void Runtime::semreleaseWorld() {
     gp->schedlink = nullptr;
     unlock(&worldsemaLock_);
     goready(gp);
-    return;
+    return true;
   }
   worldsema_++;
   unlock(&worldsemaLock_);
+  return false;
 }
 
 // stopTheWorld stops all P's from executing goroutines, interrupting all
@@ -78,6 +79,13 @@ void Runtime::stopTheWorld(const char* reason) {
 // startTheWorld undoes the effects of stopTheWorld.
 void Runtime::startTheWorld() {
   PreemptPoint(Site::startTheWorld_prologue);
+  if (cfg_.early_worldsema_release) {
+    // Before the fix of #10618 (see Config::early_worldsema_release).
+    event(Ev::worldsema_early_release, semreleaseWorld());
+    systemstack([this] { startTheWorldWithSema(); });
+    getm()->preemptoff = "";
+    return;
+  }
   systemstack([this] { startTheWorldWithSema(); });
   // worldsema must be held over startTheWorldWithSema to ensure gomaxprocs
   // cannot change while worldsema is held.
@@ -206,6 +214,7 @@ int Runtime::GC() {
   PreemptPoint(Site::GC_prologue);
   semacquireWorld();
   const int maxprocs = gomaxprocs_;
+  event(Ev::gc_maxprocs, maxprocs);
   systemstack([this] {
     forEachP([](Runtime*, P* p) { p->safePointRuns++; });
   });
@@ -250,7 +259,7 @@ void Runtime::entersyscall() {
   if (sched_.sysmonwait.load() != 0) systemstack([this] { entersyscall_sysmon(); });
   if (_g_m->p->runSafePointFn.load() != 0) {
     // runSafePointFn may stack split if run on this stack (proc.go 2952-2956)
-    systemstack([this] { runSafePointFn(); });
+    systemstack([this] { runSafePointFn(4); });
   }
   P* pp = _g_m->p;
   _g_m->syscalltick = pp->syscalltick.load();

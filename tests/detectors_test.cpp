@@ -29,12 +29,14 @@ namespace schedfuzz {
 namespace {
 
 // Random bytes as a fuzz input: scripts, choices and the walk nibble, so the
-// schedules are as varied as libFuzzer's.
+// schedules are as varied as libFuzzer's. Every third program is decoded with
+// the world alphabet (syscallwait, gc: forEachP), the others with the sched
+// alphabet.
 Program randomProgram(uint64_t seed) {
   Rng rng(seed);
   std::vector<uint8_t> bytes(8 + rng.below(57));
   for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng.next());
-  return decode(bytes, Alphabet::all());
+  return decode(bytes, seed % 3 == 2 ? Alphabet::world() : Alphabet::all());
 }
 
 std::vector<uint32_t> bugSets() {

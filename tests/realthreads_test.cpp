@@ -111,6 +111,42 @@ void mixedLoad(Runtime& rt) {
   }
 }
 
+// The GC's ragged barrier (forEachP under worldsema) on real threads, against
+// GOMAXPROCS changes, stops of the world, syscalls (plain and blocking),
+// spinners and parking goroutines. Every P must run the safe-point function
+// once per barrier, or forEachP throws ("forEachP: not done", "forEachP: P
+// did not run fn"), which kills the child.
+void raggedBarrierLoad(Runtime& rt) {
+  rt.GOMAXPROCS(3);
+  Runtime::WaitGroup wg;
+  const int kWorkers = 6;
+  rt.wgAdd(wg, kWorkers);
+  for (int w = 0; w < kWorkers; w++) {
+    rt.Go([&rt, &wg, w] {
+      for (int i = 0; i < 20; i++) {
+        switch ((w + i) % 6) {
+          case 0: rt.GC(); break;
+          case 1: rt.GOMAXPROCS(1 + (w + i) % 4); break;
+          case 2: rt.Syscall([] {}); break;
+          case 3:
+            for (int k = 0; k < 50; k++) rt.UserStep();
+            break;
+          case 4: rt.SyscallBlock([] {}); break;
+          case 5: rt.Gosched(); break;
+        }
+      }
+      rt.wgDone(wg);
+    });
+  }
+  rt.wgWait(wg);
+}
+
+TEST(RealThreads, RaggedBarrierFinishes200TimesOnTheFixedRuntime) {
+  for (int i = 0; i < 200; i++) {
+    ASSERT_EQ(runInChild(raggedBarrierLoad, 0, /*stress=*/i % 2 == 1), 0) << "run " << i;
+  }
+}
+
 TEST(RealThreads, TemplateThreadRaceFinishes200TimesOnTheFixedRuntime) {
   for (int i = 0; i < 200; i++) {
     ASSERT_EQ(runInChild(templateThreadRace), 0) << "run " << i;
