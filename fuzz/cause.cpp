@@ -283,19 +283,17 @@ Cause execLockWait(const Ctx& c) {
   s += ", waiting for " + std::to_string(static_cast<int32_t>(rw.readerWait.load())) + " reader(s)";
   bool descheduled = false;
   std::string holders;
-  for (const rwmutex::Holder& h : rw.holders) {
-    std::string d;
-    if (h.g != nullptr) {
-      const uint32_t st = h.g->atomicstatus.load() & ~_Gscan;
-      const bool running = st == _Grunning && h.g->m != nullptr && h.g->m->curg == h.g;
-      descheduled |= !running;
-      d = running ? "G" + std::to_string(h.g->goid) + " (running on " + c.mName(h.g->m) + ")"
-                  : c.gDesc(h.g) + ", which lost its P inside newm1";
-    } else {
-      d = c.mName(h.m) + " (on g0)";
-    }
-    holders += (holders.empty() ? "" : ", ") + d;
+  for (const G* g : c.rt.allgs()) {
+    if (!g->execLockRead) continue;
+    const uint32_t st = g->atomicstatus.load() & ~_Gscan;
+    const bool running = st == _Grunning && g->m != nullptr && g->m->curg == g;
+    descheduled |= !running;
+    holders += (holders.empty() ? "" : ", ") +
+               (running ? "G" + std::to_string(g->goid) + " (running on " + c.mName(g->m) + ")"
+                        : c.gDesc(g) + ", which lost its P inside newm1");
   }
+  for (const M* m : c.rt.allms())
+    if (m->execLockRead) holders += (holders.empty() ? "" : ", ") + c.mName(m) + " (on g0)";
   s += "; the read lock is held by " + (holders.empty() ? std::string("nobody") : holders);
   std::string queued;
   for (const M* r = rw.readers; r != nullptr; r = r->schedlink) {

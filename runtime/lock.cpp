@@ -203,7 +203,8 @@ void Runtime::rlock(rwmutex* rw) {
     });
   }
   M* mp = getm();
-  rw->holders.push_back({mp, mp->curctx == mp->g0 ? nullptr : mp->curctx});  // [oracle]
+  if (mp->curctx == mp->g0) mp->execLockRead = true;  // [oracle]
+  else mp->curctx->execLockRead = true;
 }
 
 // runlock (rwmutex.go 62-79).
@@ -212,13 +213,8 @@ void Runtime::runlock(rwmutex* rw) {
   // newosproc's prologue (runtime/proc.cpp).
   if (getm()->locks == 0) PreemptPoint(Site::runlock_prologue);
   M* mp = getm();
-  G* gp = mp->curctx == mp->g0 ? nullptr : mp->curctx;
-  for (size_t i = 0; i < rw->holders.size(); i++) {  // [oracle]
-    if (gp != nullptr ? rw->holders[i].g == gp : (rw->holders[i].g == nullptr && rw->holders[i].m == mp)) {
-      rw->holders.erase(rw->holders.begin() + static_cast<std::ptrdiff_t>(i));
-      break;
-    }
-  }
+  if (mp->curctx == mp->g0) mp->execLockRead = false;  // [oracle]
+  else mp->curctx->execLockRead = false;
   SyncPoint(Site::exec_rlock);
   int32_t r = rw->readerCount.fetch_sub(1) - 1;
   if (r < 0) {

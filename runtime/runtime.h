@@ -253,6 +253,9 @@ struct G {
   // parking/unparking" protocol promises a spinning M if a P is idle (read by
   // the work-conservation detector, fuzz/delay_detectors.h).
   bool readied = false;
+  // [oracle] holds execLock for reading (rlock .. runlock on this goroutine);
+  // written only by the thread running it, read by the cause after the run.
+  bool execLockRead = false;
 };
 
 // A runtime timer (time.go), reduced to the one kind gort has: timeSleep's
@@ -310,6 +313,7 @@ struct M {
   watched<bool, kWatchLocked> clonedFromTainted;  // this M's thread was cloned by a tainted M
   bool isTemplate = false;  // mstartfn == templateThread
   M* clonedBy = nullptr;    // the M whose newosproc created this M's thread
+  bool execLockRead = false;  // holds execLock for reading on g0 (rlock .. runlock); written by its own thread
 };
 
 struct P {
@@ -451,12 +455,9 @@ struct rwmutex {
   std::atomic<int32_t> readerCount{0};  // number of pending readers
   std::atomic<int32_t> readerWait{0};   // number of departing readers
   // --- oracle bookkeeping (read by the cause explainer, never by the protocol) ---
-  struct Holder {
-    M* m;  // the M that took the read lock (stale once a preempted g moved on)
-    G* g;  // the user goroutine that holds it, nullptr if taken on g0
-  };
-  std::vector<Holder> holders;  // every read lock taken and not yet released
-  M* writerWaiting = nullptr;   // the writer while it sleeps on its m.park for the readers
+  // Who holds the read lock is kept on the holder (G::execLockRead on a user
+  // g, M::execLockRead on g0): readers run in parallel on real threads.
+  M* writerWaiting = nullptr;   // the writer while it sleeps on its m.park for the readers (one at a time: wLock)
 };
 
 class Runtime {
