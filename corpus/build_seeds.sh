@@ -34,13 +34,13 @@ python3 - <<'EOF'
 import os, re, sys
 
 OPS = ["lock", "unlock", "gosched", "go", "newm", "stw", "syscall", "exit", "spin",
-       "gomaxprocs", "syscallblock", "wait", "signal", "sleep", "nanosleep", "syscallwait", "gc"]
+       "gomaxprocs", "syscallblock", "wait", "signal", "sleep", "nanosleep", "syscallwait", "gc", "exec"]
 HAS_ARG = {"go", "syscall", "spin", "gomaxprocs", "syscallblock", "wait", "signal", "sleep", "nanosleep", "syscallwait"}
 ALPHABETS = {
     "lockosthread": ["lock", "unlock", "gosched", "newm", "stw", "exit", "spin"],
     "sched": OPS[:15],
     "world": ["lock", "unlock", "gosched", "go", "newm", "stw", "syscall", "exit", "spin",
-              "gomaxprocs", "wait", "signal", "nanosleep", "syscallwait", "gc"],
+              "gomaxprocs", "wait", "signal", "nanosleep", "syscallwait", "gc", "exec"],
 }
 TOKEN = re.compile(r"\s*(?:([A-Za-z_][A-Za-z0-9_]*)|([0-9]+)|(->|[:()+]))")
 

@@ -264,10 +264,59 @@ std::string slug(const std::string& s) {
   return out;
 }
 
+// --- execLock -----------------------------------------------------------------
+
+// A hang whose root is execLock (rwmutex.go; Bug::issue20903): a writer
+// sleeps on its M, keeping its P, for readers to release the lock. Culprit
+// "execLock/reader-descheduled" when a read holder is a goroutine no M runs
+// (it lost its P inside newm1), else "execLock/writer-waits". Empty text if
+// no writer waits.
+Cause execLockWait(const Ctx& c) {
+  Cause k;
+  const rwmutex& rw = c.rt.execLock();
+  const M* w = rw.writerWaiting;
+  if (w == nullptr) return k;
+  std::string s = "execLock.lock: writer " + c.mName(w);
+  if (G* wg = w->curg) s += " (G" + std::to_string(wg->goid) + ", syscall.Exec)";
+  s += " sleeps on m" + std::to_string(w->id) + ".park";
+  if (P* wp = w->p) s += " holding P" + std::to_string(wp->id);
+  s += ", waiting for " + std::to_string(static_cast<int32_t>(rw.readerWait.load())) + " reader(s)";
+  bool descheduled = false;
+  std::string holders;
+  for (const G* g : c.rt.allgs()) {
+    if (!g->execLockRead) continue;
+    const uint32_t st = g->atomicstatus.load() & ~_Gscan;
+    const bool running = st == _Grunning && g->m != nullptr && g->m->curg == g;
+    descheduled |= !running;
+    holders += (holders.empty() ? "" : ", ") +
+               (running ? "G" + std::to_string(g->goid) + " (running on " + c.mName(g->m) + ")"
+                        : c.gDesc(g) + ", which lost its P inside newm1");
+  }
+  for (const M* m : c.rt.allms())
+    if (m->execLockRead) holders += (holders.empty() ? "" : ", ") + c.mName(m) + " (on g0)";
+  s += "; the read lock is held by " + (holders.empty() ? std::string("nobody") : holders);
+  std::string queued;
+  for (const M* r = rw.readers; r != nullptr; r = r->schedlink) {
+    queued += (queued.empty() ? "" : ", ") + c.mName(r);
+    if (P* rp = r->p) queued += " holding P" + std::to_string(rp->id);
+  }
+  if (!queued.empty()) s += "; readers queued behind the writer: " + queued;
+  std::string ps;
+  for (const P* pp : c.rt.allp()) {
+    std::string kind;
+    ps += (ps.empty() ? "" : "; ") + c.pHolder(pp, kind);
+  }
+  s += "; Ps: " + ps;
+  k.text = s;
+  k.culprit = descheduled ? "execLock/reader-descheduled" : "execLock/writer-waits";
+  return k;
+}
+
 // --- per class ---------------------------------------------------------------
 
 Cause stall(const Ctx& c) {
-  Cause k;
+  Cause k = execLockWait(c);
+  if (!k.text.empty()) return k;
   if (c.rt.sched().gcwaiting.load() != 0) {
     k.text = c.stwHead() + c.stwPs(k.culprit);
     if (k.culprit.empty()) k.culprit = "stopTheWorld-unfinished";
@@ -335,7 +384,8 @@ Cause spin(const Ctx& c) {
 }
 
 Cause deadlock(const Ctx& c) {
-  Cause k;
+  Cause k = execLockWait(c);
+  if (!k.text.empty()) return k;
   if (c.r.message.find("exited") != std::string::npos && c.r.message.find("blocked") == std::string::npos) {
     k.culprit = "all-threads-exited";
     k.text = "every thread exited without exitProcess; " + std::to_string(c.rt.sched().runqsize) +

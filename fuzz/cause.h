@@ -12,6 +12,9 @@
 //  * stall / livelock / budget with a stop-the-world in progress: every P not
 //    yet _Pgcstop, its status, who holds it (an M, the nextp of an M, nobody)
 //    and what that holder waits for;
+//  * stall or deadlock with an execLock writer waiting (rwmutex.go): the
+//    writer, its P, the goroutines or Ms holding the read lock (one that lost
+//    its P inside newm1 is the #20903 culprit) and who holds every P;
 //  * stall without one: the P leaked in transit, or the threads in timed waits;
 //  * livelock / budget: the goroutines that kept running (curg of runnable
 //    Ms), on which P, their g.preempt flag and sysmon's state;

@@ -20,7 +20,7 @@ namespace {
 
 constexpr const char* kOpNames[] = {
     "lock", "unlock", "gosched", "go", "newm", "stw", "syscall", "exit", "spin", "gomaxprocs", "syscallblock",
-    "wait", "signal", "sleep", "nanosleep", "syscallwait", "gc",
+    "wait", "signal", "sleep", "nanosleep", "syscallwait", "gc", "exec",
 };
 static_assert(std::size(kOpNames) == static_cast<size_t>(Op::kCount));
 
@@ -77,7 +77,8 @@ Alphabet Alphabet::all() {
 
 Alphabet Alphabet::world() {
   return Alphabet{{Op::kLock, Op::kUnlock, Op::kGosched, Op::kGo, Op::kNewm, Op::kStw, Op::kSyscall, Op::kExit,
-                   Op::kSpin, Op::kGomaxprocs, Op::kWait, Op::kSignal, Op::kNanosleep, Op::kSyscallWait, Op::kGc}};
+                   Op::kSpin, Op::kGomaxprocs, Op::kWait, Op::kSignal, Op::kNanosleep, Op::kSyscallWait, Op::kGc,
+                   Op::kExec}};
 }
 
 Alphabet Alphabet::lockosthread() {

@@ -31,9 +31,10 @@ enum class Op : uint8_t {
   kNanosleep,   // syscall.Nanosleep: entersyscall; the thread blocks (arg+1) * 20us in the kernel; exitsyscall
   kSyscallWait, // a read from a pipe that signal(arg) writes: entersyscall; the thread blocks in the kernel until flag arg is set (or every other live script goroutine waits too); exitsyscall
   kGc,          // a GC-like ragged barrier: semacquire(worldsema); n := gomaxprocs; forEachP(fn); semrelease (world alphabet only)
+  kExec,        // 17: syscall.Exec whose execve fails: execLock.lock (the writer), execve, execLock.unlock (proc.go 3341-3350; world alphabet only)
   kCount
 };
-const char* opName(Op op);  // "lock", "unlock", "gosched", "go", "newm", "stw", "syscall", "exit", "spin", "gomaxprocs", "syscallblock", "wait", "signal", "sleep", "nanosleep", "syscallwait", "gc"
+const char* opName(Op op);  // "lock", "unlock", "gosched", "go", "newm", "stw", "syscall", "exit", "spin", "gomaxprocs", "syscallblock", "wait", "signal", "sleep", "nanosleep", "syscallwait", "gc", "exec"
 bool opHasArg(Op op);       // go, syscall, spin, gomaxprocs, syscallblock, wait, signal, sleep, nanosleep, syscallwait
 
 struct Instr {
@@ -89,8 +90,8 @@ struct Alphabet {
   static Alphabet all();           // ops 0..14 (lock .. nanosleep), in enum order; unchanged since format v1
   static Alphabet lockosthread();  // lock, unlock, gosched, newm, stw, exit, spin
   // The world target: the ops that reach beyond the scheduler (syscallwait,
-  // gc) plus the ones their bugs need; 15 entries, the 16th selector is kept
-  // for exec (docs/schedule-format.md, "Alphabets").
+  // gc, exec) plus the ones their bugs need; 16 entries, exec the 16th
+  // (docs/schedule-format.md, "Alphabets").
   static Alphabet world();
   // Selector that encode writes for op (its first index), or -1 if op is unreachable.
   int indexOf(Op op) const;

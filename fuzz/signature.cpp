@@ -47,6 +47,8 @@
   X(stall, stall__stopTheWorld__P_orphaned, "stall/stopTheWorld/P-orphaned")                       \
   X(stall, stall__stopTheWorld_unfinished, "stall/stopTheWorld-unfinished")                        \
   X(stall, stall__timed_waiters_only, "stall/timed-waiters-only")                                  \
+  X(stall, stall__execLock__reader_descheduled, "stall/execLock/reader-descheduled")               \
+  X(deadlock, deadlock__execLock__reader_descheduled, "deadlock/execLock/reader-descheduled")      \
   X(livelock, livelock__preempt_request_ignored, "livelock/preempt-request-ignored")               \
   X(livelock, livelock__unpreempted_G, "livelock/unpreempted-G")                                   \
   X(livelock, livelock__scheduler_spin, "livelock/scheduler-spin")                                 \

@@ -167,30 +167,119 @@ bool Runtime::canPreemptM(M* mp) {
   return pp->status.load(std::memory_order_relaxed) == _Prunning;
 }
 
-// rwmutex (rwmutex.go), used for execLock: readers are thread creations.
-// rlock: acquirem first — a reader must not lose its P (issue #20903).
+// rwmutex (rwmutex.go), used for execLock: the readers are thread creations
+// (newm1, proc.go 1747-1754), the writer is syscall.Exec (proc.go 3341-3350).
+// "Like mutex, rwmutex blocks the calling M. It does not interact with the
+// goroutine scheduler" (rwmutex.go 16-17): a waiting reader or writer sleeps
+// on its m.park and keeps its P.
 namespace { constexpr int32_t rwmutexMaxReaders = 1 << 30; }
 
+// rlock (rwmutex.go 33-59).
 void Runtime::rlock(rwmutex* rw) {
   PreemptPoint(Site::rlock_prologue);
   // The reader must not be allowed to lose its P or else other things
-  // blocking on the lock may consume all of the Ps and deadlock (issue #20903).
-  acquirem();
+  // blocking on the lock may consume all of the Ps and deadlock (issue
+  // #20903). Bug::issue20903 leaves it out, as before the fix.
+  if (!cfg_.has(Bug::issue20903)) acquirem();
   SyncPoint(Site::exec_rlock);
   if (rw->readerCount.fetch_add(1) + 1 < 0) {
-    // A writer is pending: Go parks this M on rw->readers until the writer
-    // is done. gort has no exec, so no writer ever exists.
-    throw_("rwmutex: writer pending (gort has no exec)");
+    // A writer is pending. Park on the reader queue.
+    systemstack([&] {
+      lock(&rw->rLock);
+      if (rw->readerPass > 0) {
+        // Writer finished.
+        rw->readerPass -= 1;
+        unlock(&rw->rLock);
+      } else {
+        // Queue this reader to be woken by the writer.
+        M* m = getm();
+        m->schedlink = rw->readers;
+        rw->readers = m;
+        unlock(&rw->rLock);
+        event(Ev::exec_reader_wait, static_cast<int>(m->id));
+        notesleep(&m->park);
+        noteclear(&m->park);
+      }
+    });
   }
+  M* mp = getm();
+  if (mp->curctx == mp->g0) mp->execLockRead = true;  // [oracle]
+  else mp->curctx->execLockRead = true;
 }
 
+// runlock (rwmutex.go 62-79).
 void Runtime::runlock(rwmutex* rw) {
+  // Not nosplit (rwmutex.go 62); offered only where it can be honoured, as
+  // newosproc's prologue (runtime/proc.cpp).
+  if (getm()->locks == 0) PreemptPoint(Site::runlock_prologue);
+  M* mp = getm();
+  if (mp->curctx == mp->g0) mp->execLockRead = false;  // [oracle]
+  else mp->curctx->execLockRead = false;
   SyncPoint(Site::exec_rlock);
   int32_t r = rw->readerCount.fetch_sub(1) - 1;
   if (r < 0) {
     if (r + 1 == 0 || r + 1 == -rwmutexMaxReaders) throw_("runlock of unlocked rwmutex");
+    // A writer is pending.
+    SyncPoint(Site::exec_rlock);
+    if (rw->readerWait.fetch_sub(1) - 1 == 0) {
+      // The last reader unblocks the writer.
+      lock(&rw->rLock);
+      M* w = rw->writer;
+      if (w != nullptr) notewakeup(&w->park);
+      unlock(&rw->rLock);
+    }
   }
-  releasem(getm());
+  if (!cfg_.has(Bug::issue20903)) releasem(getm());
+}
+
+// lock (rwmutex.go 82-101): locks rw for writing.
+void Runtime::wlock(rwmutex* rw) {
+  // Resolve competition with other writers and stick to our P.
+  lock(&rw->wLock);
+  M* m = getm();
+  // Announce that there is a pending writer.
+  SyncPoint(Site::exec_wlock);
+  int32_t r = rw->readerCount.fetch_sub(rwmutexMaxReaders);  // the count before: Go's Xadd(-max) + max
+  // Wait for any active readers to complete.
+  lock(&rw->rLock);
+  SyncPoint(Site::exec_wlock);
+  if (r != 0 && rw->readerWait.fetch_add(r) + r != 0) {
+    // Wait for reader to wake us up.
+    systemstack([&] {
+      rw->writer = m;
+      unlock(&rw->rLock);
+      rw->writerWaiting = m;  // [oracle]
+      event(Ev::exec_writer_wait, static_cast<int>(m->id), r);
+      notesleep(&m->park);
+      rw->writerWaiting = nullptr;  // [oracle]
+      noteclear(&m->park);
+    });
+  } else {
+    unlock(&rw->rLock);
+  }
+}
+
+// unlock (rwmutex.go 104-125): unlocks rw for writing.
+void Runtime::wunlock(rwmutex* rw) {
+  // Announce to readers that there is no active writer.
+  SyncPoint(Site::exec_wlock);
+  int32_t r = rw->readerCount.fetch_add(rwmutexMaxReaders) + rwmutexMaxReaders;
+  if (r >= rwmutexMaxReaders) throw_("unlock of unlocked rwmutex");
+  // Unblock blocked readers.
+  lock(&rw->rLock);
+  while (rw->readers != nullptr) {
+    M* reader = rw->readers;
+    rw->readers = reader->schedlink;
+    reader->schedlink = nullptr;
+    notewakeup(&reader->park);
+    r -= 1;
+  }
+  // If r > 0, there are pending readers that aren't on the queue. Tell them
+  // to skip waiting.
+  rw->readerPass += static_cast<uint32_t>(r);
+  unlock(&rw->rLock);
+  // Allow other writers to proceed.
+  unlock(&rw->wLock);
 }
 
 }  // namespace gort

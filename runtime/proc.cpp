@@ -52,6 +52,7 @@ const char* bugName(Bug b) {
     case Bug::asyncpreemptoff: return "asyncpreemptoff";
     case Bug::issue6070: return "issue6070";
     case Bug::issue40368: return "issue40368";
+    case Bug::issue20903: return "issue20903";
     case Bug::kCount: break;
   }
   return "?";
@@ -477,6 +478,13 @@ void Runtime::newm1(M* mp) {
 }
 
 void Runtime::newosproc(M* mp) {
+  // os_linux.go 140 is not nosplit: a prologue inside newm1's read lock. A
+  // request there can only be honoured with m.locks == 0 (Bug::issue20903
+  // on a user g); otherwise newstack keeps it for the next prologue after
+  // runlock's releasem, which the existing sites offer, so the site is
+  // offered to the chooser only then and older choice streams keep their
+  // meaning (docs/port-notes.md, "The execLock writer").
+  if (getm()->locks == 0) PreemptPoint(Site::newosproc_prologue);
   event(Ev::newm_clone, static_cast<int>(mp->id));
   mp->clonedBy = getm();
   mp->clonedFromTainted = mp->clonedBy != nullptr && mp->clonedBy->tainted;  // [oracle]

@@ -136,6 +136,17 @@ enum class Bug : uint8_t {
   // startm(nil, false). Fixed (the default): startm reserves the id
   // (mReserveID) before it unlocks, so checkdead counts the new M at once.
   issue40368,
+  // golang/go#20903 (2017, "runtime: TestRWMutex is flaky?"), fixed by the
+  // acquirem in rwmutex.rlock (rwmutex.go 33-38 in go1.14.1). Switch: rlock
+  // takes no acquirem (and runlock no releasem), so a reader on a user
+  // goroutine can be preempted while it holds execLock for reading; a
+  // writer (syscall.Exec) then sleeps on its M holding its P, and readers
+  // queued behind it sleep holding theirs: if they consume every P, the
+  // descheduled reader never runs again to release the lock. In go1.14.1 the
+  // only reader that runs on a user goroutine is LockOSThread's
+  // startTemplateThread -> newm -> newm1, under 11b3730a's acquirem in the
+  // default runtime: the switch is reachable together with issue38931 only.
+  issue20903,
   kCount
 };
 const char* bugName(Bug b);
@@ -242,6 +253,9 @@ struct G {
   // parking/unparking" protocol promises a spinning M if a P is idle (read by
   // the work-conservation detector, fuzz/delay_detectors.h).
   bool readied = false;
+  // [oracle] holds execLock for reading (rlock .. runlock on this goroutine);
+  // written only by the thread running it, read by the cause after the run.
+  bool execLockRead = false;
 };
 
 // A runtime timer (time.go), reduced to the one kind gort has: timeSleep's
@@ -299,6 +313,7 @@ struct M {
   watched<bool, kWatchLocked> clonedFromTainted;  // this M's thread was cloned by a tainted M
   bool isTemplate = false;  // mstartfn == templateThread
   M* clonedBy = nullptr;    // the M whose newosproc created this M's thread
+  bool execLockRead = false;  // holds execLock for reading on g0 (rlock .. runlock); written by its own thread
 };
 
 struct P {
@@ -430,12 +445,19 @@ struct newmHandoffT {
 };
 
 // Go's runtime rwmutex, used for execLock (readers: thread creation).
+// rwmutex.go 18-28: readers and the writer block their M (and keep its P).
 struct rwmutex {
-  mutex rLock;
-  std::atomic<int32_t> readerCount{0};
-  std::atomic<int32_t> readerWait{0};
-  M* readers = nullptr;
-  M* writer = nullptr;
+  mutex rLock;                          // protects readers, readerPass, writer
+  M* readers = nullptr;                 // list of pending readers (through m.schedlink)
+  uint32_t readerPass = 0;              // number of pending readers to skip readers list
+  mutex wLock;                          // serializes writers
+  M* writer = nullptr;                  // pending writer waiting for completing readers
+  std::atomic<int32_t> readerCount{0};  // number of pending readers
+  std::atomic<int32_t> readerWait{0};   // number of departing readers
+  // --- oracle bookkeeping (read by the cause explainer, never by the protocol) ---
+  // Who holds the read lock is kept on the holder (G::execLockRead on a user
+  // g, M::execLockRead on g0): readers run in parallel on real threads.
+  M* writerWaiting = nullptr;   // the writer while it sleeps on its m.park for the readers (one at a time: wLock)
 };
 
 class Runtime {
@@ -462,6 +484,10 @@ class Runtime {
   int GOMAXPROCS(int n);                 // n <= 0: query
   void Syscall(const std::function<void()>& body);       // entersyscall; body; exitsyscall
   void SyscallBlock(const std::function<void()>& body);  // entersyscallblock; body; exitsyscall
+  // syscall.Exec whose execve fails (exec_unix.go 262-294): runtime_BeforeExec
+  // (execLock.lock, the writer), RawSyscall(SYS_EXECVE) returns an error,
+  // runtime_AfterExec (execLock.unlock). The process is never replaced.
+  void Exec();
   void Sleep(int64_t ns);                // time.Sleep (timeSleep): park on a timer of the current P
   // The GC's ragged barrier as Go 1.14's GC runs it (mgc.go): holding
   // worldsema, read gomaxprocs (gcStart's work.maxprocs, mgc.go 1303) and
@@ -491,6 +517,7 @@ class Runtime {
   Platform& platform() { return plat_; }
   const schedt& sched() const { return sched_; }
   const newmHandoffT& handoff() const { return newmHandoff_; }
+  const rwmutex& execLock() const { return execLock_; }
   const ReachCounters& reach() const { return reach_; }
   const std::vector<P*>& allp() const { return allp_; }
   M* allm() const { return allm_.load(std::memory_order_acquire); }
@@ -545,6 +572,8 @@ class Runtime {
   bool canPreemptM(M* mp);
   void rlock(rwmutex* rw);
   void runlock(rwmutex* rw);
+  void wlock(rwmutex* rw);    // rw.lock (rwmutex.go 82-101)
+  void wunlock(rwmutex* rw);  // rw.unlock (rwmutex.go 104-125)
 
   // control transfer
   void mcall(McallFn fn);

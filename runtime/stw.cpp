@@ -428,4 +428,18 @@ void Runtime::SyscallBlock(const std::function<void()>& body) {
   exitsyscall();
 }
 
+// syscall.Exec (syscall/exec_unix.go 262-294) whose execve fails, as it does
+// for a missing file: runtime_BeforeExec, RawSyscall(SYS_EXECVE) (raw: no
+// entersyscall, the P stays _Prunning), runtime_AfterExec.
+void Runtime::Exec() {
+  // syscall_runtime_BeforeExec (proc.go 3341-3344): prevent thread creation
+  // during exec. Its prologue is a preemption point; from lock(&wLock) on,
+  // m.locks > 0 until AfterExec: the writer is never preempted.
+  PreemptPoint(Site::BeforeExec_prologue);
+  wlock(&execLock_);
+  event(Ev::exec_execve, static_cast<int>(getg()->goid));
+  // syscall_runtime_AfterExec (proc.go 3348-3350).
+  wunlock(&execLock_);
+}
+
 }  // namespace gort

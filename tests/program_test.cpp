@@ -83,11 +83,24 @@ Bytes randomBytes(std::mt19937& rng, size_t max_len) {
 
 // ---- ops and alphabets ------------------------------------------------------
 
+TEST(Ops, ExecParsesAndIsOnlyInTheWorldAlphabet) {
+  Program q;
+  std::string err;
+  ASSERT_TRUE(parseText("g0: lock exec\n", "t.txt", q, err)) << err;
+  EXPECT_EQ(q.scripts.at(0).ops.at(1).op, Op::kExec);
+  EXPECT_EQ(Alphabet::world().indexOf(Op::kExec), 15);
+  EXPECT_EQ(Alphabet::all().indexOf(Op::kExec), -1);
+  EXPECT_EQ(Alphabet::lockosthread().indexOf(Op::kExec), -1);
+  const Alphabet w = Alphabet::world();
+  EXPECT_EQ(decode(encode(q, w), w), q);
+}
+
 TEST(Ops, NamesAndArgs) {
   const char* names[] = {"lock", "unlock", "gosched", "go",         "newm",        "stw",
                          "syscall", "exit", "spin",  "gomaxprocs", "syscallblock", "wait", "signal", "sleep", "nanosleep",
-                         "syscallwait", "gc"};
-  const bool args[] = {false, false, false, true, false, false, true, false, true, true, true, true, true, true, true, true, false};
+                         "syscallwait", "gc", "exec"};
+  const bool args[] = {false, false, false, true, false, false, true, false, true, true, true, true, true, true, true, true, false,
+                       false};
   static_assert(std::size(names) == static_cast<size_t>(Op::kCount));
   static_assert(std::size(args) == static_cast<size_t>(Op::kCount));
   for (int i = 0; i < static_cast<int>(Op::kCount); i++) {
@@ -111,13 +124,14 @@ TEST(Alphabet, AllIsTheFirstFifteenOpsInEnumOrder) {
 TEST(Alphabet, World) {
   const std::vector<Op> want = {Op::kLock, Op::kUnlock, Op::kGosched, Op::kGo,        Op::kNewm,
                                 Op::kStw,  Op::kSyscall, Op::kExit,   Op::kSpin,      Op::kGomaxprocs,
-                                Op::kWait, Op::kSignal,  Op::kNanosleep, Op::kSyscallWait, Op::kGc};
+                                Op::kWait, Op::kSignal,  Op::kNanosleep, Op::kSyscallWait, Op::kGc, Op::kExec};
   EXPECT_EQ(Alphabet::world().ops, want);
   EXPECT_EQ(Alphabet::world().indexOf(Op::kSyscallWait), 13);
   EXPECT_EQ(Alphabet::world().indexOf(Op::kGc), 14);
   EXPECT_EQ(Alphabet::world().indexOf(Op::kSleep), -1);
   EXPECT_EQ(static_cast<int>(Op::kSyscallWait), 15);
   EXPECT_EQ(static_cast<int>(Op::kGc), 16);
+  EXPECT_EQ(static_cast<int>(Op::kExec), 17);
 }
 
 TEST(Alphabet, LockOSThread) {
@@ -445,10 +459,10 @@ TEST(Text, ParseErrorsAreExact) {
   const ErrorCase cases[] = {
       {"g0: lock lck\n",
        "f.txt:1:10: expected an op (lock, unlock, gosched, go, newm, stw, syscall, exit, spin, gomaxprocs, "
-       "syscallblock, wait, signal, sleep, nanosleep, syscallwait, gc), found 'lck'"},
+       "syscallblock, wait, signal, sleep, nanosleep, syscallwait, gc, exec), found 'lck'"},
       {"g0: 3\n",
        "f.txt:1:5: expected an op (lock, unlock, gosched, go, newm, stw, syscall, exit, spin, gomaxprocs, "
-       "syscallblock, wait, signal, sleep, nanosleep, syscallwait, gc), found '3'"},
+       "syscallblock, wait, signal, sleep, nanosleep, syscallwait, gc, exec), found '3'"},
       {"gomaxprocs 2\ng0: spin(16)\n", "f.txt:2:10: expected argument 0..15, found '16'"},
       {"g0: spin(x)\n", "f.txt:1:10: expected argument 0..15, found 'x'"},
       {"g0: spin(3\n", "f.txt:1:11: expected ')', found end of line"},

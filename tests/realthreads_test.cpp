@@ -163,6 +163,43 @@ TEST(RealThreads, MixedLoadFinishes200TimesOnTheFixedRuntime) {
   }
 }
 
+// syscall.Exec (the execLock writer) on real threads against thread creations
+// (execLock readers): LockOSThread's template thread, newproc's wakep ->
+// startm -> newm, sysmon's handoffs of syscall Ps, GOMAXPROCS changes. Every
+// reader waits on its M for a writer and the writer for its readers
+// (rwmutex.go); a lost wakeup hangs the child.
+void execLoad(Runtime& rt) {
+  rt.GOMAXPROCS(3);
+  Runtime::WaitGroup wg;
+  const int kWorkers = 6;
+  rt.wgAdd(wg, kWorkers);
+  for (int w = 0; w < kWorkers; w++) {
+    rt.Go([&rt, &wg, w] {
+      for (int i = 0; i < 20; i++) {
+        switch ((w + i) % 5) {
+          case 0: rt.Exec(); break;
+          case 1:
+            rt.LockOSThread();
+            rt.Go([] {});
+            rt.UnlockOSThread();
+            break;
+          case 2: rt.Go([] {}); break;
+          case 3: rt.Syscall([] {}); break;
+          case 4: rt.GOMAXPROCS(1 + (w + i) % 4); break;
+        }
+      }
+      rt.wgDone(wg);
+    });
+  }
+  rt.wgWait(wg);
+}
+
+TEST(RealThreads, ExecAgainstThreadCreationFinishes200TimesOnTheFixedRuntime) {
+  for (int i = 0; i < 200; i++) {
+    ASSERT_EQ(runInChild(execLoad, 0, /*stress=*/i % 2 == 1), 0) << "run " << i;
+  }
+}
+
 TEST(RealThreads, HungRunIsReportedNotWaitedForever) {
   // A planted hang on real threads: main blocks on a WaitGroup nobody
   // completes... except that checkdead would call that a deadlock. So keep

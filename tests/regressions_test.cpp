@@ -6,14 +6,18 @@
 //   repro.bin     the same program in the binary form (corpus/build_seeds.sh writes it)
 //   expected.txt  line 1: the finding kind, as the tools print it ("hang: stall",
 //                 "invariant: ...", or "throw: <message>"); line 2: "target: lockosthread|sched|world",
-//                 the alphabet repro.bin is decoded with
+//                 the alphabet repro.bin is decoded with; optional line 3: "bugs: a,b",
+//                 every switch the reproducer needs, for a bug reachable only together
+//                 with another switch (issue20903 needs issue38931)
 //
 // and the directory name up to its first '-' names the gort::Bug switch it
-// needs (issue38931-stw -> issue38931). For each directory, one test pins:
+// is the regression of (issue38931-stw -> issue38931); a bugs: line must name
+// it too. For each directory, one test pins:
 //
 //   1. both forms hold the same Program, and repro.bin is its canonical encoding;
-//   2. with the bug switched on, the run ends in exactly the expected kind;
-//   3. with every switch off (the runtime as fixed), the run is ok;
+//   2. with the bug switched on (all of bugs:), the run ends in exactly the expected kind;
+//   3. with every switch off (the runtime as fixed), the run is ok, and so is
+//      it with every proper subset of a bugs: list (each switch is needed);
 //   4. two runs with the bug give byte-identical flat traces (formatFlat).
 //
 // The directories are listed (sorted) when the test binary starts, so a new
@@ -103,10 +107,14 @@ bool load(const std::string& name, Regression& r) {
     lines.push_back(expected.substr(pos, nl - pos));
     pos = nl + 1;
   }
-  const std::string target = lines.size() == 2 ? lines[1].substr(0, 8) == "target: " ? lines[1].substr(8) : "" : "";
-  if (lines.size() != 2 || lines[0].empty() || (target != "lockosthread" && target != "sched" && target != "world")) {
+  const bool bugsLine = lines.size() == 3 && lines[2].rfind("bugs: ", 0) == 0;
+  const std::string target =
+      lines.size() >= 2 ? lines[1].substr(0, 8) == "target: " ? lines[1].substr(8) : "" : "";
+  if ((lines.size() != 2 && !bugsLine) || lines[0].empty() ||
+      (target != "lockosthread" && target != "sched" && target != "world")) {
     ADD_FAILURE() << dir / "expected.txt"
-                  << ": expected two lines, the finding kind and \"target: lockosthread|sched|world\", found:\n"
+                  << ": expected two lines, the finding kind and \"target: lockosthread|sched|world\", and an "
+                     "optional third, \"bugs: <switch>,<switch>\", found:\n"
                   << expected;
     return false;
   }
@@ -116,8 +124,25 @@ bool load(const std::string& name, Regression& r) {
 
   const std::string bug = name.substr(0, name.find('-'));
   std::string err;
-  if (!gort::parseBugs(bug, r.bugs, err) || r.bugs == 0) {
+  uint32_t own = 0;
+  if (!gort::parseBugs(bug, own, err) || own == 0) {
     ADD_FAILURE() << name << ": the directory name must start with a bug switch (then '-' and a variant): " << err;
+    return false;
+  }
+  r.bugs = own;
+  if (bugsLine) {
+    if (!gort::parseBugs(lines[2].substr(6), r.bugs, err)) {
+      ADD_FAILURE() << dir / "expected.txt" << ":3: " << err;
+      return false;
+    }
+    if ((r.bugs & own) == 0 || r.bugs == own) {
+      ADD_FAILURE() << dir / "expected.txt" << ":3: a bugs: line lists " << bug
+                    << " and at least one other switch it needs, found '" << lines[2] << "'";
+      return false;
+    }
+  }
+  if (r.bugs != own && schedfuzz::testing::regressionBugs(name) != lines[2].substr(6)) {
+    ADD_FAILURE() << name << ": regressionBugs() disagrees with expected.txt";
     return false;
   }
 
@@ -155,9 +180,14 @@ TEST_P(RegressionTest, FindsItsBugOnlyWithTheSwitchAndDeterministically) {
   const schedfuzz::Outcome with_bug = run(p, r.bugs);
   EXPECT_EQ(kindOf(with_bug), r.kind) << "with " << schedfuzz::bugList(r.bugs) << ": " << with_bug.result.message;
 
-  // 3. The fix.
+  // 3. The fix; and for a bugs: list, every proper subset (each switch is needed).
   const schedfuzz::Outcome fixed = run(p, 0);
   EXPECT_FALSE(fixed.finding()) << "the fixed runtime finds " << kindOf(fixed) << ": " << fixed.result.message;
+  for (uint32_t sub = (r.bugs - 1) & r.bugs; sub != 0; sub = (sub - 1) & r.bugs) {
+    const schedfuzz::Outcome part = run(p, sub);
+    EXPECT_FALSE(part.finding()) << "with only " << schedfuzz::bugList(sub) << ": " << kindOf(part) << ": "
+                                 << part.result.message;
+  }
 
   // 4. Determinism.
   const schedfuzz::Outcome again = run(p, r.bugs);

@@ -28,4 +28,20 @@ inline std::vector<std::string> regressionDirs() {
   return dirs;
 }
 
+// The bug switches regression directory `dir` needs, as a list for
+// gort::parseBugs: expected.txt's optional third line "bugs: a,b" (a bug
+// reachable only together with another switch says so there, and the list
+// must name the directory's own switch), else the directory name up to its
+// first '-'.
+inline std::string regressionBugs(const std::string& dir) {
+  std::string expected;
+  readFile(std::filesystem::path(SCHEDFUZZ_SOURCE_DIR) / "corpus" / "regressions" / dir / "expected.txt", expected);
+  const std::string key = "\nbugs: ";
+  const size_t at = expected.find(key);
+  if (at == std::string::npos) return dir.substr(0, dir.find('-'));
+  const size_t from = at + key.size();
+  const size_t nl = expected.find('\n', from);
+  return expected.substr(from, nl == std::string::npos ? std::string::npos : nl - from);
+}
+
 }  // namespace schedfuzz::testing

@@ -1,5 +1,6 @@
 // fuzz/targets/world_fuzzer.cpp — the world around the runtime: syscalls that block until another goroutine
-// acts (syscallwait), the GC's ragged barrier (gc: forEachP under worldsema), with the ops their bugs need.
+// acts (syscallwait), the GC's ragged barrier (gc: forEachP under worldsema), syscall.Exec (exec: the execLock
+// writer), with the ops their bugs need.
 // Alphabet: Alphabet::world() (docs/schedule-format.md, "Alphabets").
 #include "fuzz/target.h"
 

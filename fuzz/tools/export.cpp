@@ -88,6 +88,8 @@ std::string goOp(const Instr& ins, int nscripts) {
     case Op::kSyscallWait:
       return "wait(" + a + ") // syscallwait(" + a + "): a pipe read in schedfuzz; exported as a spin-wait on the same flag";
     case Op::kGc: return "runtime.GC() // gc: forEachP under worldsema";
+    case Op::kExec:
+      return "syscall.Exec(\"/nonexistent/schedfuzz-exec\", nil, nil) // exec: fails with ENOENT; execLock held for writing meanwhile";
     case Op::kCount: break;
   }
   return "";
