@@ -17,16 +17,12 @@
 #include "fuzz/program.h"
 #include "fuzz/signature.h"
 #include "runtime/runtime.h"
+#include "tests/program_text.h"
 
 namespace schedfuzz {
 namespace {
 
-Program parse(const std::string& text) {
-  Program p;
-  std::string err;
-  EXPECT_TRUE(parseText(text, "test", p, err)) << err;
-  return p;
-}
+Program parse(const std::string& text) { return parseProgramOrFail(text); }
 
 Outcome run(const Program& p, uint32_t bugs, bool strict, bool plant = false) {
   ByteChooser c = ByteChooser::forProgram(p);

@@ -21,16 +21,12 @@
 #include "fuzz/harness.h"
 #include "fuzz/program.h"
 #include "fuzz/trace.h"
+#include "tests/program_text.h"
 
 namespace schedfuzz {
 namespace {
 
-Program parse(const std::string& text) {
-  Program p;
-  std::string err;
-  EXPECT_TRUE(parseText(text, "test", p, err)) << err;
-  return p;
-}
+Program parse(const std::string& text) { return parseProgramOrFail(text); }
 
 Outcome run(const Program& p, bool early = false, bool trace = true) {
   ByteChooser c = ByteChooser::forProgram(p);

@@ -12,6 +12,7 @@
 #include "fuzz/program.h"
 #include "fuzz/sim/executor.h"
 #include "runtime/fiber.h"
+#include "tests/program_text.h"
 #include "tests/test_files.h"
 
 namespace schedfuzz {
@@ -72,12 +73,7 @@ TEST(StallProgress, TheSameSleepsWithoutReportsButFiniteAreNoStall) {
   EXPECT_EQ(r.verdict, Verdict::kOk) << r.kind << ": " << r.message;
 }
 
-Program parse(const std::string& text) {
-  Program p;
-  std::string err;
-  EXPECT_TRUE(parseText(text, "test", p, err)) << err;
-  return p;
-}
+Program parse(const std::string& text) { return parseProgramOrFail(text); }
 
 TEST(StallProgress, LongSyscallsOfTheHarnessAreProgressOnTheFixedRuntime) {
   // Found by sched_fuzzer as a false "hang: stall" on the fixed runtime before

@@ -16,16 +16,12 @@
 #include "fuzz/harness.h"
 #include "fuzz/program.h"
 #include "fuzz/trace.h"
+#include "tests/program_text.h"
 
 namespace schedfuzz {
 namespace {
 
-Program parse(const std::string& text) {
-  Program p;
-  std::string err;
-  EXPECT_TRUE(parseText(text, "test", p, err)) << err;
-  return p;
-}
+Program parse(const std::string& text) { return parseProgramOrFail(text); }
 
 Outcome run(const Program& p, bool strict = true) {
   ByteChooser c = ByteChooser::forProgram(p);
