@@ -47,6 +47,13 @@ namespace {
 
 // The alternatives of a thread decision: the default first, then the other
 // runnable ids ascending.
+// Whether a thread decision branches: it has alternatives (several runnable
+// threads) and taking one is within the bound (free after a block or exit,
+// one preemption otherwise). DfsChooser and ProbeChooser agree on the tree.
+bool threadDecisionBranches(const ChoicePoint& cp, uint32_t cost, uint32_t bound) {
+  return cp.runnable.size() > 1 && (cp.current < 0 || cost < bound);
+}
+
 void alternatives(const ChoicePoint& cp, int def, std::vector<int>& out) {
   out.clear();
   out.push_back(def);
@@ -85,7 +92,7 @@ int DfsChooser::chooseThread(const ChoicePoint& cp) {
     last_ = t;
     return t;
   }
-  if (!replay_only_ && next_frame_ >= prefix_ && cp.runnable.size() > 1 && (cp.current < 0 || cost_ < bound_)) {
+  if (!replay_only_ && next_frame_ >= prefix_ && threadDecisionBranches(cp, cost_, bound_)) {
     std::vector<int>& alts = scratch_;
     alternatives(cp, def, alts);
     frames_.push_back(Frame{d, false, cp.current, static_cast<uint32_t>(alts_.size()),
@@ -180,7 +187,7 @@ class ProbeChooser final : public Chooser {
     // DfsChooser's branch rule: every runnable thread is an alternative, if
     // the running thread blocked or a preemption is left.
     const size_t n = cp.runnable.size();
-    if (n > 1 && (cp.current < 0 || cost_ < bound_)) {
+    if (threadDecisionBranches(cp, cost_, bound_)) {
       size_t pick;
       if (cp.current < 0) {
         pick = rng_.below(n);

@@ -26,6 +26,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/sim_run.h"
 #include "tests/test_files.h"
 
 #include "fuzz/cause.h"
@@ -212,52 +213,32 @@ TEST(StrictPrecursor, FiresWithTheBugNoLaterThanBefore) {
 // Planted hangs, run on a runtime the test keeps alive so the cause can be
 // read from it (what runProgram does after sim.run).
 
-struct LiveRun {
+struct LiveRun : LiveSim {
   ByteChooser chooser{std::span<const Choice>()};
-  std::unique_ptr<SimPlatform> sim;
-  std::unique_ptr<gort::Runtime> rt;
   gort::Runtime::WaitGroup wg;
   std::atomic<uint32_t> word{0};  // the futex the planted syscall sleeps on; nobody wakes it
-  Outcome o;
 
   // One goroutine makes a system call that sleeps on `word` for `ns`
   // (-1: forever), main waits for it. No sysmon, so nothing retakes the P.
   void syscallSleep(int64_t ns) {
-    SimOptions so;
-    so.step_ns = 1000;
-    sim = std::make_unique<SimPlatform>(chooser, so);
     gort::Config rc;
     rc.gomaxprocs = 1;
     rc.sysmon = false;
-    rt = std::make_unique<gort::Runtime>(*sim, rc);
-    sim->setDumper([this] { return rt->dump(); });
-    sim->setAddrNamer([this](const void* a) { return rt->describeAddr(a); });
-    rt->setMain([this, ns] {
-      rt->wgAdd(wg, 1);
-      rt->Go([this, ns] {
-        rt->Syscall([this, ns] { sim->futexsleep(&word, 0, ns); });
-        rt->wgDone(wg);
+    run(chooser, rc, [this, ns](gort::Runtime& rt) {
+      rt.wgAdd(wg, 1);
+      rt.Go([this, &rt, ns] {
+        rt.Syscall([this, ns] { sim->futexsleep(&word, 0, ns); });
+        rt.wgDone(wg);
       });
-      rt->wgWait(wg);
+      rt.wgWait(wg);
     });
-    o.result = sim->run(&gort::Runtime::m0Entry, rt.get());
-    o.trace = sim->takeTrace();
-    o.mids = sim->mids();
-  }
-  Cause explain() const {
-    CauseInput ci;
-    ci.rt = rt.get();
-    ci.result = &o.result;
-    ci.trace = &o.trace;
-    ci.mids = &o.mids;
-    return explainFinding(ci);
   }
 };
 
 TEST(CauseDeadlock, SyscallThatNeverReturnsNamesItsMAndGoroutine) {
   LiveRun r;
   r.syscallSleep(-1);
-  ASSERT_EQ(r.o.result.verdict, Verdict::kDeadlock) << r.o.result.kind << ": " << r.o.result.message;
+  ASSERT_EQ(r.result.verdict, Verdict::kDeadlock) << r.result.kind << ": " << r.result.message;
   const Cause c = r.explain();
   EXPECT_EQ(signatureOf(c), "deadlock/blocked-in-syscall") << c.text;
   EXPECT_TRUE(knownSignature(signatureOf(c)));
@@ -267,7 +248,7 @@ TEST(CauseDeadlock, SyscallThatNeverReturnsNamesItsMAndGoroutine) {
 TEST(CauseDeadlock, SilentWhenTheSyscallReturns) {
   LiveRun r;
   r.syscallSleep(50'000);
-  EXPECT_EQ(r.o.result.verdict, Verdict::kOk) << r.o.result.kind << ": " << r.o.result.message;
+  EXPECT_EQ(r.result.verdict, Verdict::kOk) << r.result.kind << ": " << r.result.message;
   EXPECT_EQ(signatureOf(r.explain()), "");
 }
 
@@ -330,10 +311,10 @@ TEST(CauseClass, LivelockOfTheAsyncpreemptoffReproducerNamesTheSpinningGoroutine
 TEST(CauseInvariant, NamesTheCheckAndTheLastTransition) {
   LiveRun r;
   r.syscallSleep(50'000);
-  ASSERT_EQ(r.o.result.verdict, Verdict::kOk);
-  r.o.result.verdict = Verdict::kInvariant;
-  r.o.result.kind = "invariant: P accounting";
-  r.o.result.message = "P0 is _Pidle but on no idle list, held by no M, and nobody's nextp";
+  ASSERT_EQ(r.result.verdict, Verdict::kOk);
+  r.result.verdict = Verdict::kInvariant;
+  r.result.kind = "invariant: P accounting";
+  r.result.message = "P0 is _Pidle but on no idle list, held by no M, and nobody's nextp";
   const Cause c = r.explain();
   EXPECT_EQ(signatureOf(c), "invariant/P-accounting");
   EXPECT_EQ(c.text.rfind("P accounting: P0 is _Pidle", 0), 0u) << c.text;

@@ -20,6 +20,7 @@
 #include "fuzz/sim/executor.h"
 #include "fuzz/trace.h"
 #include "runtime/runtime.h"
+#include "tests/sim_run.h"
 
 namespace schedfuzz {
 namespace {
@@ -29,39 +30,6 @@ using gort::Runtime;
 constexpr uint32_t bit(gort::Bug b) { return 1u << static_cast<unsigned>(b); }
 const uint32_t kBug20903 = bit(gort::Bug::issue20903);
 const uint32_t kBug38931 = bit(gort::Bug::issue38931);
-
-struct SimRun {
-  RunResult result;
-  std::vector<TraceEvent> trace;
-  std::vector<int> mids;
-  std::string flat;
-};
-
-SimRun runSim(Chooser& chooser, int gomaxprocs, uint32_t bugs, const std::function<void(Runtime&)>& main) {
-  SimOptions so;
-  so.step_budget = 200000;
-  so.step_ns = 1000;  // as in fuzz/harness.cpp
-  SimPlatform sim(chooser, so);
-  gort::Config cfg;
-  cfg.gomaxprocs = gomaxprocs;
-  cfg.bugs = bugs;
-  Runtime rt(sim, cfg);
-  rt.setMain([&rt, &main] { main(rt); });
-  sim.setDumper([&rt] { return rt.dump(); });
-  sim.setAddrNamer([&rt](const void* a) { return rt.describeAddr(a); });
-  SimRun r;
-  r.result = sim.run(&Runtime::m0Entry, &rt);
-  r.trace = sim.trace();
-  r.mids = sim.mids();
-  r.flat = formatFlat(r.trace, r.mids);
-  return r;
-}
-
-int countEvents(const std::vector<TraceEvent>& t, gort::Ev ev) {
-  int n = 0;
-  for (const auto& e : t) n += e.kind == TraceEvent::Kind::kRuntime && e.ev == ev;
-  return n;
-}
 
 // Runs the threads in id order like ByteChooser({}) and injects one
 // preemption request: at the first PreemptPoint at `site`.
@@ -123,16 +91,16 @@ TEST(Exec, PreemptedReaderAndWaitingWriterHangOnlyWithBothSwitches) {
                               " " + gort::bugName(gort::Bug::issue38931) + "=" + (bugs & kBug38931 ? "1" : "0");
     if (bugs == (kBug20903 | kBug38931)) {
       ASSERT_TRUE(ch.fired());
-      EXPECT_EQ(r.result.verdict, Verdict::kStall) << r.result.kind << ": " << r.result.message << "\n" << r.flat;
-      EXPECT_EQ(countEvents(r.trace, gort::Ev::exec_writer_wait), 1) << r.flat;
-      EXPECT_NE(r.flat.find("preempted G3 at newosproc"), std::string::npos) << r.flat;
+      EXPECT_EQ(r.result.verdict, Verdict::kStall) << r.result.kind << ": " << r.result.message << "\n" << r.flat();
+      EXPECT_EQ(countEvents(r.trace, gort::Ev::exec_writer_wait), 1) << r.flat();
+      EXPECT_NE(r.flat().find("preempted G3 at newosproc"), std::string::npos) << r.flat();
     } else {
       // Without both, m.locks > 0 at newosproc's prologue on this path
       // (rlock's acquirem, or 11b3730a's around startTemplateThread): the
       // site is never offered, and the run finishes.
       EXPECT_FALSE(ch.fired()) << which;
       EXPECT_EQ(r.result.verdict, Verdict::kOk) << which << ": " << r.result.kind << ": " << r.result.message << "\n"
-                                                << r.flat;
+                                                << r.flat();
     }
   }
 }
@@ -149,43 +117,21 @@ TEST(Exec, PreemptionsEverywhereNeedBothSwitchesToHang) {
     PreemptAll ch;
     SimRun r = runSim(ch, 1, bugs, lockThenExec);
     EXPECT_EQ(r.result.verdict, Verdict::kOk) << "bugs " << bugs << ": " << r.result.kind << ": " << r.result.message
-                                              << "\n" << r.flat;
+                                              << "\n" << r.flat();
   }
 }
 
 // The cause of the hang names the writer and the descheduled reader, with
 // sysmon (a stall: sysmon's timed sleeps go on) and without (a deadlock).
-struct LiveRun {
+struct LiveRun : LiveSim {
   PreemptAtSite chooser{gort::Site::newosproc_prologue};
-  std::unique_ptr<SimPlatform> sim;
-  std::unique_ptr<Runtime> rt;
-  RunResult result;
-  std::vector<TraceEvent> trace;
-  std::vector<int> mids;
 
   LiveRun(uint32_t bugs, bool sysmon) {
-    SimOptions so;
-    so.step_ns = 1000;
-    sim = std::make_unique<SimPlatform>(chooser, so);
     gort::Config cfg;
     cfg.gomaxprocs = 1;
     cfg.bugs = bugs;
     cfg.sysmon = sysmon;
-    rt = std::make_unique<Runtime>(*sim, cfg);
-    sim->setDumper([this] { return rt->dump(); });
-    sim->setAddrNamer([this](const void* a) { return rt->describeAddr(a); });
-    rt->setMain([this] { lockThenExec(*rt); });
-    result = sim->run(&Runtime::m0Entry, rt.get());
-    trace = sim->takeTrace();
-    mids = sim->mids();
-  }
-  Cause explain() const {
-    CauseInput ci;
-    ci.rt = rt.get();
-    ci.result = &result;
-    ci.trace = &trace;
-    ci.mids = &mids;
-    return explainFinding(ci);
+    run(chooser, cfg, lockThenExec);
   }
 };
 

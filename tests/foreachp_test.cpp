@@ -110,33 +110,37 @@ TEST(ForEachP, IdleAndOwnP) {
   EXPECT_EQ(f.via[1], 1);                                  // its own P
 }
 
-// Found among the random programs below: the P of a thread in a syscall is
-// CASed _Psyscall -> _Pidle by forEachP and handed off; handoffp runs the
-// function for it (case 5, proc.go 1920-1926).
-TEST(ForEachP, SyscallPRunsFnInHandoffp) {
-  const Outcome o = run(parse(
-      "gomaxprocs 4\nwalk 3\n"
-      "g0: syscall(12) syscall(10) gc spin(15) syscall(12) spin(5) newm unlock exit gosched\n"
-      "g1: syscallwait(10) wait(8) nanosleep(12) lock go(5) lock go(9) gc gosched gc syscallwait(10) lock gc lock\n"
-      "g2:\nchoices: switch+95->t11\n"));
+// A program that runs ok on the fixed runtime, whose every forEachP
+// completes with each P's function run once, and which takes safe-point path
+// `via` (GcFacts::via) at least once.
+void expectPathTaken(const std::string& text, int via) {
+  const Outcome o = run(parse(text));
   ASSERT_EQ(o.result.verdict, Verdict::kOk) << o.result.kind << ": " << o.result.message;
   const GcFacts f = facts(o);
   EXPECT_GT(f.gcs, 0);
   EXPECT_TRUE(f.problems.empty()) << f.problems[0];
-  EXPECT_GT(f.via[2], 0) << formatFlat(o.trace, o.mids);
+  EXPECT_GT(f.via[via], 0) << formatFlat(o.trace, o.mids);
+}
+
+// Found among the random programs below: the P of a thread in a syscall is
+// CASed _Psyscall -> _Pidle by forEachP and handed off; handoffp runs the
+// function for it (case 5, proc.go 1920-1926).
+TEST(ForEachP, SyscallPRunsFnInHandoffp) {
+  expectPathTaken(
+      "gomaxprocs 4\nwalk 3\n"
+      "g0: syscall(12) syscall(10) gc spin(15) syscall(12) spin(5) newm unlock exit gosched\n"
+      "g1: syscallwait(10) wait(8) nanosleep(12) lock go(5) lock go(9) gc gosched gc syscallwait(10) lock gc lock\n"
+      "g2:\nchoices: switch+95->t11\n",
+      2);
 }
 
 // Likewise: a P whose goroutine enters a syscall after forEachP asked it runs
 // the function in entersyscall (proc.go 2952-2956).
 TEST(ForEachP, EntersyscallRunsFn) {
-  const Outcome o = run(parse(
+  expectPathTaken(
       "gomaxprocs 4\nwalk 3\ng0: go(10)\ng1: spin(12) gc signal(0) lock syscallwait(11)\ng2: gc lock lock\n"
-      "choices: switch+89->t10 switch+46->t9 switch+104->t3 switch+145->t1 switch+24->t9\n"));
-  ASSERT_EQ(o.result.verdict, Verdict::kOk) << o.result.kind << ": " << o.result.message;
-  const GcFacts f = facts(o);
-  EXPECT_GT(f.gcs, 0);
-  EXPECT_TRUE(f.problems.empty()) << f.problems[0];
-  EXPECT_GT(f.via[4], 0) << formatFlat(o.trace, o.mids);
+      "choices: switch+89->t10 switch+46->t9 switch+104->t3 switch+145->t1 switch+24->t9\n",
+      4);
 }
 
 // Random programs and schedules: every forEachP completes with each P's

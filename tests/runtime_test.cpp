@@ -17,6 +17,7 @@
 #include "fuzz/sim/executor.h"
 #include "fuzz/trace.h"
 #include "runtime/runtime.h"
+#include "tests/sim_run.h"
 
 namespace gort {
 // Reaches the runtime's private procedures for component tests.
@@ -46,42 +47,6 @@ namespace {
 
 using gort::Runtime;
 using gort::RuntimeAccess;
-
-struct SimRun {
-  RunResult result;
-  std::vector<TraceEvent> trace;
-  std::vector<int> mids;
-};
-
-// Runs main as gort's main goroutine on a fresh executor.
-SimRun runSim(Chooser& chooser, int gomaxprocs, uint32_t bugs, const std::function<void(Runtime&)>& main,
-              bool sysmon = true, uint64_t budget = 200000) {
-  SimOptions so;
-  so.step_budget = budget;
-  so.step_ns = 1000;  // as in fuzz/harness.cpp
-  SimPlatform sim(chooser, so);
-  gort::Config cfg;
-  cfg.gomaxprocs = gomaxprocs;
-  cfg.bugs = bugs;
-  cfg.sysmon = sysmon;
-  Runtime rt(sim, cfg);
-  rt.setMain([&rt, &main] { main(rt); });
-  sim.setDumper([&rt] { return rt.dump(); });
-  sim.setAddrNamer([&rt](const void* a) { return rt.describeAddr(a); });
-  SimRun r;
-  r.result = sim.run(&Runtime::m0Entry, &rt);
-  r.trace = sim.trace();
-  r.mids = sim.mids();
-  return r;
-}
-
-int countEvents(const std::vector<TraceEvent>& t, gort::Ev ev, int b = -1) {
-  int n = 0;
-  for (const auto& e : t) {
-    if (e.kind == TraceEvent::Kind::kRuntime && e.ev == ev && (b < 0 || e.b == b)) n++;
-  }
-  return n;
-}
 
 const uint32_t kBug38931 = 1u << static_cast<unsigned>(gort::Bug::issue38931);
 

@@ -269,6 +269,20 @@ void usageError(const ToolInfo& tool, const std::string& error) {
   exit(2);
 }
 
+bool parseCommandLine(const ToolInfo& tool, int argc, char** argv, Options& opts) {
+  std::string err;
+  if (!parseFlags(tool, argc, argv, opts, err)) usageError(tool, err);
+  if (!opts.help) return true;
+  fputs(helpText(tool).c_str(), stdout);
+  return false;
+}
+
+std::string secondsText(double s) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%.3f", s);
+  return buf;
+}
+
 const std::vector<Target>& targets() {
   static const std::vector<Target> t = {
       {"lockosthread", "lockosthread_fuzzer", Alphabet::lockosthread()},

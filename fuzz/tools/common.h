@@ -123,6 +123,14 @@ std::string helpText(const ToolInfo& tool);
 // Prints "<tool>: <error>" to stderr and exits with status 2.
 [[noreturn]] void usageError(const ToolInfo& tool, const std::string& error);
 
+// Every tool's start: parseFlags (an error is a usageError), then --help.
+// Returns false when --help was given: the help text is printed and the
+// tool returns 0.
+bool parseCommandLine(const ToolInfo& tool, int argc, char** argv, Options& opts);
+
+// Seconds with three decimals, for the tools' machine-readable lines.
+std::string secondsText(double s);
+
 // The fuzz targets a binary input can belong to.
 struct Target {
   const char* name;    // "lockosthread"

@@ -153,20 +153,10 @@ Program randomProgram(uint64_t seed, const Alphabet& alphabet) {
   return p;
 }
 
-std::string secondsText(double s) {
-  char buf[32];
-  snprintf(buf, sizeof buf, "%.3f", s);
-  return buf;
-}
-
 int run(int argc, char** argv) {
   Options opts;
+  if (!parseCommandLine(kTool, argc, argv, opts)) return 0;
   std::string err;
-  if (!parseFlags(kTool, argc, argv, opts, err)) usageError(kTool, err);
-  if (opts.help) {
-    fputs(helpText(kTool).c_str(), stdout);
-    return 0;
-  }
   if (!opts.strategy_set) usageError(kTool, "--strategy: expected --strategy=random or --strategy=pct (see --help)");
   if (opts.strategy != "random" && opts.strategy != "pct" && opts.strategy != "dfs") {
     usageError(kTool, "--strategy=" + opts.strategy + ": expected random, pct or dfs");

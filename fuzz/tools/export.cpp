@@ -374,12 +374,8 @@ std::string joinRules(const std::vector<std::string>& rules) {
 
 int run(int argc, char** argv) {
   Options opts;
+  if (!parseCommandLine(kTool, argc, argv, opts)) return 0;
   std::string err;
-  if (!parseFlags(kTool, argc, argv, opts, err)) usageError(kTool, err);
-  if (opts.help) {
-    fputs(helpText(kTool).c_str(), stdout);
-    return 0;
-  }
   if (!opts.go) usageError(kTool, "expected --go (the only export format; see --help)");
   RunConfig cfg;
   const Target* target = nullptr;

@@ -100,12 +100,8 @@ int replayOne(const Input& in, const RunConfig& cfg, const Options& opts) {
 
 int run(int argc, char** argv) {
   Options opts;
+  if (!parseCommandLine(kTool, argc, argv, opts)) return 0;
   std::string err;
-  if (!parseFlags(kTool, argc, argv, opts, err)) usageError(kTool, err);
-  if (opts.help) {
-    fputs(helpText(kTool).c_str(), stdout);
-    return 0;
-  }
   RunConfig cfg;
   const Target* target = nullptr;
   if (!runConfig(opts, cfg, err) || !targetFromFlag(opts, target, err)) usageError(kTool, err);

@@ -67,12 +67,6 @@ const ToolInfo kTool = {
 
 using Clock = std::chrono::steady_clock;
 
-std::string secondsText(double s) {
-  char buf[32];
-  snprintf(buf, sizeof buf, "%.3f", s);
-  return buf;
-}
-
 // What one level (of one job) reports to the parent.
 struct LevelReport {
   VerifyLevel level;
@@ -213,12 +207,8 @@ bool runLevelForked(const Program& p, const RunConfig& cfg, uint32_t k, uint64_t
 
 int run(int argc, char** argv) {
   Options opts;
+  if (!parseCommandLine(kTool, argc, argv, opts)) return 0;
   std::string err;
-  if (!parseFlags(kTool, argc, argv, opts, err)) usageError(kTool, err);
-  if (opts.help) {
-    fputs(helpText(kTool).c_str(), stdout);
-    return 0;
-  }
   if (opts.inputs.size() != 1) {
     usageError(kTool, opts.inputs.empty() ? "expected one PROGRAM file (see --help)"
                                           : "expected one PROGRAM file, got " + std::to_string(opts.inputs.size()));
